@@ -1,0 +1,1 @@
+"""modeltemplates: validate model packages against serving-platform templates before upload."""

@@ -1,0 +1,38 @@
+"""The runtime a template deploys onto: AI engine and Python interpreter."""
+
+from __future__ import annotations
+
+import attrs
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@attrs.frozen
+class Runtime:
+    """Engine name and version plus the Python version the platform runs the package under.
+
+    ``Runtime("PyTorch", "1.0", "2.7")`` is what the PyTorch-py27 template deploys onto.
+    """
+
+    engine: str
+    engine_version: str
+    python: str
+
+    @property
+    def python_version(self) -> tuple[int, int]:
+        major, minor = _version_tuple(self.python)[:2]
+        return (major, minor)
+
+    @property
+    def engine_version_tuple(self) -> tuple[int, ...]:
+        return _version_tuple(self.engine_version)
+
+    @property
+    def platform_runtime(self) -> str:
+        """The ``runtime`` value of ``config.json``, e.g. ``python2.7``."""
+        return f"python{self.python}"
+
+    def __str__(self) -> str:
+        return f"{self.engine} {self.engine_version} on Python {self.python}"
