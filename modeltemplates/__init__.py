@@ -1,1 +1,58 @@
-"""modeltemplates: validate model packages against serving-platform templates before upload."""
+"""modeltemplates: validate ML model packages against serving-platform templates before upload.
+
+>>> import modeltemplates
+>>> t = modeltemplates.get_template("pytorch-py27")
+>>> report = t.validate("path/to/model")        # doctest: +SKIP
+>>> manifest = t.build_manifest("path/to/model")  # doctest: +SKIP
+
+Importing this package is cheap: checks, torch-file readers and parsers load on first use, and
+torch itself is only ever used by the optional deep check, in a subprocess.
+"""
+
+from __future__ import annotations
+
+from modeltemplates._registry import (
+    ENTRY_POINT_GROUP,
+    DuplicateTemplateError,
+    TemplateError,
+    TemplateRegistry,
+    UnknownTemplateError,
+    get_template,
+    list_templates,
+    register_template,
+)
+from modeltemplates.findings import Finding, Report, Rule, Severity
+from modeltemplates.layout import FileRule, LayoutRules
+from modeltemplates.manifest import FileRecord, Manifest, ManifestError, PackageInvalid
+from modeltemplates.pipeline import Settings
+from modeltemplates.runtime import Runtime
+from modeltemplates.template import ModelFileCheck, Template, TemplateDescription
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DuplicateTemplateError",
+    "FileRecord",
+    "FileRule",
+    "Finding",
+    "LayoutRules",
+    "Manifest",
+    "ManifestError",
+    "ModelFileCheck",
+    "PackageInvalid",
+    "Report",
+    "Rule",
+    "Runtime",
+    "Settings",
+    "Severity",
+    "Template",
+    "TemplateDescription",
+    "TemplateError",
+    "TemplateRegistry",
+    "UnknownTemplateError",
+    "__version__",
+    "get_template",
+    "list_templates",
+    "register_template",
+]

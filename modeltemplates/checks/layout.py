@@ -1,0 +1,388 @@
+"""Layout checks: the shape of the ``model/`` folder, judged from the inventory alone.
+
+Nothing here reads file contents; it works from :class:`~modeltemplates.package.Package` entries and
+the template's :class:`~modeltemplates.layout.LayoutRules`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from collections.abc import Iterable
+
+import attrs
+
+from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.ignore import IGNORE_FILE_NAME
+from modeltemplates.layout import FileRule, LayoutRules
+from modeltemplates.package import PACKAGE_DIR_NAME, Entry, EntryKind, Package
+from modeltemplates.runtime import Runtime
+
+E, W = Severity.ERROR, Severity.WARNING
+
+ROOT_NAME = Rule(
+    "LAY001", "Package folder is not named `model`", E,
+    what="The folder given (or its `model/` child) must be named `model`.",
+    why="The platform imports the folder named `model` that you select; a template import of any other "
+    "folder is rejected or picks up the wrong files.",
+    fix="Rename the folder to `model`, or point the tool at the `model` folder (or its parent).",
+)
+MODEL_MISSING = Rule(
+    "LAY002", "No model file", E,
+    what="The package must hold exactly one model file of the template's engine at its top level.",
+    why="The template loads the model file from the top of `model/`; without one the import fails.",
+    fix="Put the model file (for PyTorch a `.pth` or `.pt` state_dict) directly into `model/`.",
+)
+MODEL_SEVERAL = Rule(
+    "LAY003", "Several model files", E,
+    what="More than one model file at the top of the package.",
+    why="A model package holds one model; the platform does not say which file it would load. "
+    "Several weight files need a custom image.",
+    fix="Keep one model file in `model/`; move the others out or list them in `.modelignore`.",
+)
+MODEL_NESTED = Rule(
+    "LAY004", "Model file below the top level", W,
+    what="A file that looks like a model file sits in a subfolder.",
+    why="Only the top of `model/` is searched for the model file; a nested one is uploaded as data.",
+    fix="Move the model file to the top of `model/`, or ignore it if it is not the model.",
+)
+SCRIPT_MISPLACED = Rule(
+    "LAY005", "Inference script not at the top of `model/`", E,
+    what="`customize_service.py` sits in a subfolder.",
+    why="The platform looks for the inference script only at the top of `model/`; elsewhere it is "
+    "ignored and the default service runs instead.",
+    fix="Move `customize_service.py` to the top of `model/` (one copy only).",
+)
+SCRIPT_DUPLICATE = Rule(
+    "LAY006", "More than one inference script", E,
+    what="`customize_service.py` appears more than once in the package tree.",
+    why="The platform allows exactly one inference script per package; extra copies (often from "
+    "version folders such as V001/, V002/) mean a second package hides inside this one.",
+    fix="Keep the copy at the top of `model/` and remove the others (or select the right version folder).",
+)
+SCRIPT_MISNAMED = Rule(
+    "LAY007", "Inference script with the wrong name", E,
+    what="A file or folder whose name is close to `customize_service.py` but not exactly it.",
+    why="The file name must be exactly `customize_service.py` or the platform does not recognise it.",
+    fix="Rename it to exactly `customize_service.py` (lower case, underscore, `.py`).",
+)
+CONFIG_ODD = Rule(
+    "LAY008", "Misnamed or misplaced config.json", W,
+    what="A `config.json` outside the top level, a near-miss name, or a folder of that name.",
+    why="The platform reads only `model/config.json`; other copies are uploaded as plain data.",
+    fix="Keep a single `config.json` at the top of `model/` (or none: the template provides it).",
+)
+EMPTY_DIR = Rule(
+    "LAY009", "Empty folder", W,
+    what="A folder with nothing in it.",
+    why="Object storage has no folders: an empty folder vanishes on upload, so code that expects it fails.",
+    fix="Remove the folder, or create it at run time, or put a placeholder file in it.",
+)
+UNREADABLE = Rule(
+    "LAY010", "Unreadable file or folder", E,
+    what="A file or folder its owner cannot read.",
+    why="The upload tool cannot read it, so the package on the platform is incomplete.",
+    fix="Fix the permissions (e.g. `chmod u+r FILE`, `chmod u+rx FOLDER`).",
+)
+SYMLINK = Rule(
+    "LAY011", "Symbolic link", W,
+    what="A symbolic link inside the package (never followed by this tool).",
+    why="Object storage has no links: an upload copies the target or drops the link. A link that leaves "
+    "the package or points nowhere uploads nothing or something you did not mean to publish.",
+    fix="Replace the link with the real file, or remove it.",
+)
+SPECIAL_FILE = Rule(
+    "LAY012", "Special file", E,
+    what="A FIFO, socket or device node inside the package (never opened by this tool).",
+    why="Such entries cannot be uploaded and make upload tools hang or fail.",
+    fix="Remove it from the package folder.",
+)
+NAME_ENCODING = Rule(
+    "LAY013", "File name is not valid UTF-8", E,
+    what="A file or folder name whose bytes are not UTF-8.",
+    why="Object storage keys are UTF-8; the name is mangled or the upload fails.",
+    fix="Rename the file using UTF-8 (ideally plain ASCII) characters.",
+)
+JUNK = Rule(
+    "LAY014", "Junk file that is not ignored", W,
+    what="Editor, OS, build or VCS leftovers that are not covered by the ignore rules.",
+    why="They bloat the upload, may leak private data, and never help the deployed service.",
+    fix="Delete them or add a pattern to `.modelignore` at the top of `model/`.",
+)
+NESTED_PACKAGE = Rule(
+    "LAY015", "A second package inside this one", W,
+    what="A subfolder that is itself a model package (a `model/` folder, or its own inference script "
+    "or config.json next to a model file).",
+    why="Training jobs write versioned copies (V001/model, V002/model); importing the parent uploads all "
+    "of them while the platform uses only the top level.",
+    fix="Select the `model` folder of the version you want, or move the extra copy out.",
+)
+IGNORE_FILE = Rule(
+    "LAY016", "Problem in .modelignore", W,
+    what="A `.modelignore` line that is not a valid pattern, or a `.modelignore` that cannot be read.",
+    why="The pattern has no effect, so files you meant to leave out are checked and uploaded.",
+    fix="Fix the pattern (gitignore syntax) or the file.",
+)
+WALK_LIMIT = Rule(
+    "LAY017", "Package too large or too deep to check", E,
+    what="The package has more entries, or deeper folders, than the checker's limits allow.",
+    why="Beyond these limits the check is incomplete; such packages also strain the platform's import.",
+    fix="Remove generated data from the package, or raise the limit if the package really needs it.",
+)
+NO_INIT = Rule(
+    "LAY018", "Python package folder without __init__.py", W,
+    what="A folder of `.py` files that has no `__init__.py`, on a Python 2 runtime.",
+    why="Python 2.7 has no namespace packages: `import folder.module` fails without `__init__.py`.",
+    fix="Add an empty `__init__.py` to the folder.",
+)
+BUNDLED = Rule(
+    "LAY019", "Bundled Python distribution", W,
+    what="A wheel, egg, sdist or `site-packages` folder inside the package.",
+    why="The platform does not install packages found in the model folder; only the `dependencies` of "
+    "config.json are installed, so imports of such packages fail at run time.",
+    fix="Declare the package in config.json `dependencies` (installer pip), or vendor its source as a "
+    "custom Python package.",
+)
+
+RULES: tuple[Rule, ...] = (
+    ROOT_NAME, MODEL_MISSING, MODEL_SEVERAL, MODEL_NESTED, SCRIPT_MISPLACED, SCRIPT_DUPLICATE,
+    SCRIPT_MISNAMED, CONFIG_ODD, EMPTY_DIR, UNREADABLE, SYMLINK, SPECIAL_FILE, NAME_ENCODING, JUNK,
+    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED,
+)
+
+#: Names and patterns of leftovers that are not ignored by default but never belong in a package.
+JUNK_NAMES = frozenset({"Thumbs.db", "desktop.ini", ".idea", ".vscode", ".coverage", ".tox",
+                        ".pytest_cache", ".mypy_cache", ".ruff_cache", ".env", ".venv", "venv",
+                        "node_modules", ".gitignore", ".gitattributes", ".gitmodules"})
+JUNK_SUFFIXES = (".swp", ".swo", "~", ".orig", ".rej", ".bak", ".tmp", ".log")
+BUNDLED_SUFFIXES = (".whl", ".egg", ".tar.gz", ".tgz")
+
+
+@attrs.frozen
+class LayoutResult:
+    """Findings plus the files the later checks work on."""
+
+    findings: tuple[Finding, ...]
+    model_files: tuple[Entry, ...]
+    inference_script: Entry | None
+    config_file: Entry | None
+    python_files: tuple[Entry, ...]
+    helper_modules: tuple[str, ...]
+    custom_packages: tuple[str, ...]
+
+
+def check_layout(package: Package, rules: LayoutRules, runtime: Runtime) -> LayoutResult:
+    """Run every layout rule over the package inventory."""
+    findings: list[Finding] = []
+    findings.extend(_check_root(package, rules))
+    findings.extend(_check_entries(package))
+    model_files, f = _check_model_files(package, rules.model_file)
+    findings.extend(f)
+    script, f = _check_named_file(package, rules.inference_script, SCRIPT_MISPLACED, SCRIPT_DUPLICATE,
+                                  SCRIPT_MISNAMED)
+    findings.extend(f)
+    config, f = _check_named_file(package, rules.config_file, CONFIG_ODD, CONFIG_ODD, CONFIG_ODD)
+    findings.extend(f)
+    findings.extend(_check_nested_packages(package, rules))
+    python_files = tuple(e for e in package.files() if e.suffix == ".py")
+    custom_packages, f = _check_python_packages(package, python_files, runtime)
+    findings.extend(f)
+    helper_modules = tuple(
+        e.name[:-3] for e in python_files if e.at_top and e.name not in rules.inference_script.names
+    )
+    return LayoutResult(
+        findings=tuple(findings),
+        model_files=model_files,
+        inference_script=script,
+        config_file=config,
+        python_files=python_files,
+        helper_modules=helper_modules,
+        custom_packages=custom_packages,
+    )
+
+
+def _check_root(package: Package, rules: LayoutRules) -> Iterable[Finding]:
+    located = package.located
+    if located.how == "unnamed" or located.root.name != rules.root_name:
+        msg = f"the package folder is named '{located.root.name}', not '{rules.root_name}'"
+        hint = ROOT_NAME.fix
+        if located.other_model_dirs:
+            listed = ", ".join(f"'{d}'" for d in located.other_model_dirs[:5])
+            more = "" if len(located.other_model_dirs) <= 5 else f" and {len(located.other_model_dirs) - 5} more"
+            msg += f"; it contains {PACKAGE_DIR_NAME} folders at {listed}{more}"
+            hint = "Point the tool (and the platform) at one of those `model` folders, e.g. the latest version."
+        yield ROOT_NAME.finding("", msg, hint=hint)
+    for problem in package.problems:
+        if problem.kind == "unreadable-dir":
+            yield UNREADABLE.finding(problem.path, f"the folder cannot be listed: {problem.detail}")
+        else:
+            yield WALK_LIMIT.finding(problem.path, problem.detail)
+    for bad in package.ignore.problems:
+        yield IGNORE_FILE.finding(IGNORE_FILE_NAME, f"{IGNORE_FILE_NAME} {bad.message}", line=bad.line)
+
+
+def _check_entries(package: Package) -> Iterable[Finding]:
+    root = package.root
+    for e in package.entries:
+        if not e.name_is_utf8:
+            yield NAME_ENCODING.finding(e.path, f"the name '{e.name}' is not valid UTF-8")
+        if e.ignored_by is not None:
+            continue
+        if e.kind is EntryKind.SYMLINK:
+            yield _symlink_finding(root, e)
+        elif e.kind in (EntryKind.FIFO, EntryKind.SOCKET, EntryKind.DEVICE, EntryKind.OTHER):
+            yield SPECIAL_FILE.finding(e.path, f"'{e.name}' is a {e.kind.value}, not a regular file")
+        elif not e.readable:
+            what = "folder" if e.kind is EntryKind.DIR else "file"
+            yield UNREADABLE.finding(e.path, f"the {what} '{e.name}' is not readable by its owner")
+        elif e.kind is EntryKind.DIR and e.empty_dir:
+            yield EMPTY_DIR.finding(e.path, f"the folder '{e.name}' is empty and will not exist after upload")
+        junk = _junk_reason(e)
+        if junk:
+            yield JUNK.finding(e.path, junk, hint=f"Delete it or add '{_suggest_pattern(e)}' to .modelignore.")
+        bundled = _bundled_reason(e)
+        if bundled:
+            yield BUNDLED.finding(e.path, bundled)
+
+
+def _symlink_finding(root: object, e: Entry) -> Finding:
+    target = e.link_target or "?"
+    if target.startswith("/"):
+        joined = posixpath.normpath(target)
+        escapes = True
+    else:
+        joined = posixpath.normpath(posixpath.join(e.parent, target))
+        escapes = joined == ".." or joined.startswith("../")
+    if escapes:
+        return SYMLINK.finding(e.path, f"the link '{e.name}' points outside the package (to '{target}')",
+                               severity=Severity.ERROR)
+    return SYMLINK.finding(e.path, f"the link '{e.name}' points to '{target}' inside the package")
+
+
+def _junk_reason(e: Entry) -> str | None:
+    name = e.name
+    if name in JUNK_NAMES:
+        return f"'{name}' is a tool or OS leftover"
+    if e.kind is EntryKind.FILE and any(name.endswith(s) for s in JUNK_SUFFIXES):
+        return f"'{name}' looks like an editor, merge or log leftover"
+    if e.kind is EntryKind.DIR and name.endswith(".egg-info"):
+        return f"'{name}' is build metadata"
+    return None
+
+
+def _bundled_reason(e: Entry) -> str | None:
+    name = e.name.lower()
+    if e.kind is EntryKind.FILE and any(name.endswith(s) for s in BUNDLED_SUFFIXES):
+        return f"'{e.name}' is a Python distribution archive; the platform will not install it"
+    if e.kind is EntryKind.DIR and name in ("site-packages", "dist-packages"):
+        return f"'{e.name}' holds installed packages; the platform does not add it to the import path"
+    return None
+
+
+def _suggest_pattern(e: Entry) -> str:
+    if e.kind is EntryKind.DIR:
+        return e.name + "/"
+    for s in JUNK_SUFFIXES:
+        if e.name.endswith(s):
+            return "*" + s
+    return e.name
+
+
+def _check_model_files(package: Package, rule: FileRule) -> tuple[tuple[Entry, ...], list[Finding]]:
+    findings: list[Finding] = []
+    candidates = [e for e in package.files() if rule.matches(e.name)]
+    top = tuple(e for e in candidates if e.at_top)
+    for e in candidates:
+        if not e.at_top:
+            findings.append(MODEL_NESTED.finding(
+                e.path, f"'{e.path}' looks like a model file but is not at the top of the package"))
+    if not top and rule.required:
+        expected = " or ".join(rule.suffixes) or " or ".join(rule.names)
+        findings.append(MODEL_MISSING.finding("", f"no {expected} file at the top of the package"))
+    if len(top) > rule.max_count:
+        names = ", ".join(f"'{e.path}'" for e in top)
+        for e in top:
+            findings.append(MODEL_SEVERAL.finding(
+                e.path, f"{len(top)} model files at the top of the package ({names}); one model per package"))
+    return top, findings
+
+
+def _near_miss(name: str, wanted: str) -> bool:
+    """``Customize_Service.py``, ``customize-service.py``, ``customize_services.py`` for ``customize_service.py``."""
+    if name == wanted:
+        return False
+    a, b = name.lower().replace("-", "_").replace(" ", "_"), wanted.lower()
+    if a == b:
+        return True
+    stem_a, _, ext_a = a.rpartition(".")
+    stem_b, _, ext_b = b.rpartition(".")
+    if ext_a != ext_b or not stem_a:
+        return False
+    return difflib.SequenceMatcher(None, stem_a, stem_b).ratio() >= 0.9
+
+
+def _check_named_file(
+    package: Package, rule: FileRule, misplaced: Rule, duplicate: Rule, misnamed: Rule
+) -> tuple[Entry | None, list[Finding]]:
+    findings: list[Finding] = []
+    wanted = rule.names[0]
+    exact = [e for e in package.kept() if e.name == wanted]
+    files = [e for e in exact if e.kind is EntryKind.FILE]
+    top = next((e for e in files if e.at_top), None)
+    for e in exact:
+        if e.kind is not EntryKind.FILE and e.kind is not EntryKind.SYMLINK:
+            findings.append(misnamed.finding(e.path, f"'{e.path}' is a {e.kind.value}, not a file"))
+    for e in files:
+        if e is top:
+            continue
+        if top is not None:
+            findings.append(duplicate.finding(
+                e.path, f"another '{wanted}' besides the one at the top of the package"))
+        else:
+            findings.append(misplaced.finding(e.path, f"'{e.path}' is not at the top of the package"))
+    for e in package.kept():
+        if e.kind in (EntryKind.FILE, EntryKind.DIR) and _near_miss(e.name, wanted):
+            # With the real file in place a near-miss is a stray copy, not a lost script.
+            severity = Severity.WARNING if top is not None else None
+            findings.append(misnamed.finding(
+                e.path, f"'{e.name}' is not recognised: the name must be exactly '{wanted}'",
+                hint=f"Rename it to '{wanted}' (or remove it if it is a stray copy).", severity=severity))
+    return top, findings
+
+
+def _check_nested_packages(package: Package, rules: LayoutRules) -> Iterable[Finding]:
+    by_folder: dict[str, set[str]] = {}
+    for e in package.kept():
+        if e.at_top:
+            continue
+        if e.kind is EntryKind.DIR and e.name == rules.root_name:
+            yield NESTED_PACKAGE.finding(e.path, f"'{e.path}' is another `{rules.root_name}` folder")
+            continue
+        if e.kind is not EntryKind.FILE:
+            continue
+        roles = by_folder.setdefault(e.parent, set())
+        if rules.model_file.matches(e.name):
+            roles.add("model")
+        elif e.name in rules.inference_script.names or e.name in rules.config_file.names:
+            roles.add("service")
+    for folder, roles in sorted(by_folder.items()):
+        inside_model = any(part == rules.root_name for part in folder.split("/"))
+        if roles == {"model", "service"} and not inside_model:
+            yield NESTED_PACKAGE.finding(
+                folder, f"'{folder}' holds its own model file and inference script or config.json")
+
+
+def _check_python_packages(
+    package: Package, python_files: tuple[Entry, ...], runtime: Runtime
+) -> tuple[tuple[str, ...], list[Finding]]:
+    findings: list[Finding] = []
+    folders = sorted({e.parent for e in python_files if not e.at_top})
+    inits = {e.parent for e in python_files if e.name == "__init__.py"}
+    packages = sorted({f.split("/")[0] for f in folders if f.split("/")[0] in inits})
+    if runtime.python_version < (3, 0):
+        for folder in folders:
+            if folder not in inits:
+                findings.append(NO_INIT.finding(
+                    folder, f"'{folder}' holds .py files but no __init__.py; Python {runtime.python} "
+                    "cannot import from it"))
+    return tuple(packages), findings

@@ -1,0 +1,45 @@
+"""Checks on the text of small files: merge-conflict markers, and files too large to check."""
+
+from __future__ import annotations
+
+import re
+
+from modeltemplates.findings import Finding, Rule, Severity
+
+CONFLICT = Rule(
+    "TXT001", "Unresolved merge conflict", Severity.ERROR,
+    what="Git merge-conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) in a text file.",
+    why="A half-merged file is broken: Python raises a SyntaxError on import, JSON does not parse, "
+    "and label files hold both versions.",
+    fix="Resolve the conflict (keep one side, delete the markers) and check the file again.",
+)
+TOO_LARGE = Rule(
+    "TXT002", "File too large to check", Severity.WARNING,
+    what="A source or configuration file larger than the checker reads.",
+    why="The file is not checked, so problems in it would surface only on the platform.",
+    fix="Keep source and configuration files small (move data out of code), or raise the limit.",
+)
+
+RULES: tuple[Rule, ...] = (CONFLICT, TOO_LARGE)
+
+#: Suffixes of files scanned for conflict markers (besides those checked by their own readers).
+TEXT_SUFFIXES = frozenset({".py", ".json", ".txt", ".yaml", ".yml", ".cfg", ".ini", ".toml", ".csv",
+                           ".md", ".rst", ".sh", ".names", ".labels"})
+
+_START = re.compile(rb"^<{7}(?: |$)", re.MULTILINE)
+_END = re.compile(rb"^>{7}(?: |$)", re.MULTILINE)
+
+
+def check_conflict_markers(path: str, data: bytes) -> tuple[Finding, ...]:
+    """One finding per file at the first ``<<<<<<<`` line that a ``>>>>>>>`` line follows."""
+    start = _START.search(data)
+    if start is None or _END.search(data, start.end()) is None:
+        return ()
+    line = data.count(b"\n", 0, start.start()) + 1
+    blocks = len(_START.findall(data))
+    more = f" ({blocks} conflict blocks)" if blocks > 1 else ""
+    return (CONFLICT.finding(path, f"unresolved merge conflict starting here{more}", line=line, column=1),)
+
+
+def too_large(path: str, size: int, limit: int, what: str) -> Finding:
+    return TOO_LARGE.finding(path, f"{what} of {size} bytes is larger than the {limit}-byte limit; not checked")

@@ -1,0 +1,190 @@
+"""The manifest: what the platform needs to import a package, byte-identical for the same input.
+
+It carries the template (engine, runtime, I/O mode), the ``config.json`` content the template stands
+for, the model file's facts, and an inventory of every kept file with its size and SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import attrs
+
+from modeltemplates.findings import Report, dumps_canonical
+from modeltemplates.package import Entry, open_regular_file
+
+if TYPE_CHECKING:
+    from modeltemplates.pipeline import Inspection
+
+#: Bumped whenever the manifest's JSON form changes incompatibly.
+MANIFEST_SCHEMA_VERSION = 1
+
+#: Read size for hashing: large enough to keep the hash busy, small enough to stay in cache.
+HASH_CHUNK = 1 << 20
+
+#: Files at least this large are hashed in a thread of their own (hashlib releases the GIL).
+PARALLEL_THRESHOLD = 1 << 20
+
+
+class PackageInvalid(Exception):
+    """The package has errors, so no manifest was built; ``report`` says which."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"the package has {len(report.errors)} error(s); no manifest was built")
+
+
+class ManifestError(OSError):
+    """A file could not be hashed (it vanished, changed kind or became unreadable meanwhile)."""
+
+
+@attrs.frozen
+class FileRecord:
+    """One file of the package: relative POSIX path, size in bytes, SHA-256 hex digest."""
+
+    path: str
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256}
+
+
+@attrs.frozen
+class Manifest:
+    """What :meth:`Template.build_manifest` returns."""
+
+    template: str
+    engine: str
+    engine_version: str
+    python: str
+    runtime: str
+    io_mode: str
+    config: Mapping[str, Any]
+    model_file: Mapping[str, Any] | None
+    files: tuple[FileRecord, ...]
+    validation: Mapping[str, int]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": MANIFEST_SCHEMA_VERSION,
+            "template": self.template,
+            "engine": {"name": self.engine, "version": self.engine_version},
+            "python": self.python,
+            "runtime": self.runtime,
+            "io_mode": self.io_mode,
+            "config": dict(self.config),
+            "model_file": dict(self.model_file) if self.model_file is not None else None,
+            "files": [f.to_dict() for f in self.files],
+            "totals": {"files": len(self.files), "bytes": self.total_bytes},
+            "validation": dict(self.validation),
+        }
+
+    def to_json(self) -> str:
+        return dumps_canonical(self.to_dict())
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON form to ``path`` (UTF-8, ``\\n`` line ends)."""
+        Path(path).write_bytes(self.to_json().encode("utf-8"))
+
+
+def sha256_stream(f: BinaryIO, chunk: int = HASH_CHUNK) -> tuple[str, int]:
+    """SHA-256 and length of a stream, read in ``chunk``-sized pieces into one reused buffer."""
+    digest = hashlib.sha256()
+    buffer = bytearray(chunk)
+    view = memoryview(buffer)
+    total = 0
+    while True:
+        n = f.readinto(view)  # type: ignore[attr-defined]
+        if not n:
+            break
+        digest.update(view[:n])
+        total += n
+    return digest.hexdigest(), total
+
+
+def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
+    with open_regular_file(Path(path)) as f:
+        return sha256_stream(f)
+
+
+def hash_files(root: Path, entries: Sequence[Entry], workers: int | None = None) -> tuple[FileRecord, ...]:
+    """Hash every entry, sorted by path; large files and many files use all cores."""
+    paths = [root.joinpath(*e.path.split("/")) for e in entries]
+
+    def one(i: int) -> FileRecord:
+        try:
+            digest, size = sha256_file(paths[i])
+        except OSError as exc:
+            raise ManifestError(f"cannot hash {entries[i].path}: {exc.strerror or exc}") from exc
+        return FileRecord(entries[i].path, size, digest)
+
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    big = sum(1 for e in entries if e.size >= PARALLEL_THRESHOLD)
+    if n_workers <= 1 or (len(entries) < 64 and big < 2):
+        records = [one(i) for i in range(len(entries))]
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            records = list(pool.map(one, range(len(entries))))
+    return tuple(sorted(records, key=lambda r: r.path))
+
+
+def model_file_summary(path: str, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The model facts a platform shows without reading the file again."""
+    keys = ("format", "protocol", "protocols", "object_kind", "tensor_count", "parameter_count",
+            "total_bytes", "dtypes")
+    summary: dict[str, Any] = {"path": path}
+    totals = facts.get("totals")
+    for key in keys:
+        if key in facts:
+            summary[key] = facts[key]
+        elif isinstance(totals, Mapping) and key in totals:
+            summary[key] = totals[key]
+    return summary
+
+
+def manifest_for(inspection: Inspection, *, allow_errors: bool = False, workers: int | None = None) -> Manifest:
+    """Build the manifest from a finished inspection (hashing every kept file)."""
+    from modeltemplates.checks.configfile import build_config
+
+    report = inspection.report
+    if not report.ok and not allow_errors:
+        raise PackageInvalid(report)
+    template = inspection.template
+    runtime = template.runtime
+    dependencies = _dependencies(inspection.config)
+    config = build_config(runtime, inspection.io_mode, dependencies)
+    files = hash_files(inspection.package.root, list(inspection.package.files()), workers)
+    model_file = None
+    if inspection.layout.model_files:
+        path = inspection.layout.model_files[0].path
+        model_file = model_file_summary(path, inspection.model_facts.get(path, {}))
+    return Manifest(
+        template=template.id,
+        engine=runtime.engine,
+        engine_version=runtime.engine_version,
+        python=runtime.python,
+        runtime=runtime.platform_runtime,
+        io_mode=inspection.io_mode.id,
+        config=config,
+        model_file=model_file,
+        files=files,
+        validation=report.counts(),
+    )
+
+
+def _dependencies(config: Mapping[str, Any] | None) -> list[Any]:
+    """The ``dependencies`` of the package's own config.json, carried into the manifest's config."""
+    if config is None:
+        return []
+    deps = config.get("dependencies")
+    return list(deps) if isinstance(deps, Iterable) and not isinstance(deps, (str, bytes, Mapping)) else []

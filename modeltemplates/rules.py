@@ -1,0 +1,62 @@
+"""The rule catalogue: every rule of every check, by id, and its Markdown reference."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from modeltemplates.findings import Rule
+
+#: The modules that declare ``RULES``, in the order the reference lists them.
+RULE_MODULES: tuple[str, ...] = (
+    "modeltemplates.checks.layout",
+    "modeltemplates.checks.textfiles",
+    "modeltemplates.checks.modelfile",
+    "modeltemplates.checks.syntax",
+    "modeltemplates.checks.service",
+    "modeltemplates.checks.configfile",
+)
+
+
+def all_rules() -> Mapping[str, Rule]:
+    """Every rule by id (ids are unique across modules; a clash is a programming error)."""
+    import importlib
+
+    rules: dict[str, Rule] = {}
+    for name in RULE_MODULES:
+        module = importlib.import_module(name)
+        for rule in module.RULES:
+            if rule.id in rules:
+                raise RuntimeError(f"rule id {rule.id} is declared twice")
+            rules[rule.id] = rule
+    return MappingProxyType(rules)
+
+
+def rules_markdown() -> str:
+    """``docs/rules.md``: one entry per rule, generated from the rules themselves."""
+    lines = [
+        "# Rule reference",
+        "",
+        "Every finding names one of these rules. Severity is the rule's default; a few rules raise or",
+        "lower it for a particular case (the finding says so). This page is generated from the code:",
+        "`modeltemplates rules --markdown > docs/rules.md`.",
+        "",
+    ]
+    rules = all_rules()
+    lines.append("| id | severity | title |")
+    lines.append("|---|---|---|")
+    for rule in rules.values():
+        lines.append(f"| [{rule.id}](#{rule.id.lower()}) | {rule.severity.value} | {rule.title} |")
+    lines.append("")
+    for rule in rules.values():
+        lines.extend([
+            f"## {rule.id}",
+            "",
+            f"**{rule.title}** ({rule.severity.value})",
+            "",
+            f"- **What it checks:** {rule.what}",
+            f"- **Why:** {rule.why}",
+            f"- **How to fix:** {rule.fix}",
+            "",
+        ])
+    return "\n".join(lines)

@@ -1,0 +1,235 @@
+"""The :class:`Template` base class: a platform template as a declaration plus three verbs.
+
+A template subclass declares its engine, Python version, default I/O mode and layout rules as class
+attributes; the base class supplies :meth:`Template.validate`, :meth:`Template.describe` and
+:meth:`Template.build_manifest`. Engine-specific inspection (how a model file is read) comes from
+hooks a family base class overrides, e.g. :class:`modeltemplates.templates.modelarts.PyTorchTemplate`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+
+import attrs
+
+from modeltemplates.findings import Finding, Report, dumps_canonical
+from modeltemplates.layout import LayoutRules
+from modeltemplates.runtime import Runtime
+
+if TYPE_CHECKING:
+    from modeltemplates.iomodes import IOMode
+    from modeltemplates.manifest import Manifest
+    from modeltemplates.pipeline import Inspection, Settings
+
+
+@attrs.frozen
+class ModelFileCheck:
+    """What an engine's model-file inspector says about one file: findings and JSON-able facts."""
+
+    findings: tuple[Finding, ...] = ()
+    facts: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class TemplateDescription:
+    """What :meth:`Template.describe` returns: everything a UI or another tool shows of a template."""
+
+    id: str
+    title: str
+    aliases: tuple[str, ...]
+    engine: str
+    engine_version: str
+    python: str
+    runtime: str
+    default_io_mode: str
+    io_mode_overridable: bool
+    io_modes: tuple[str, ...]
+    summary: str
+    layout: LayoutRules
+    reference: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "aliases": list(self.aliases),
+            "engine": {"name": self.engine, "version": self.engine_version},
+            "python": self.python,
+            "runtime": self.runtime,
+            "io_mode": {
+                "default": self.default_io_mode,
+                "overridable": self.io_mode_overridable,
+                "choices": list(self.io_modes),
+            },
+            "summary": self.summary,
+            "layout": self.layout.to_dict(),
+            "layout_rules": list(self.layout.statements()),
+            "reference": self.reference,
+        }
+
+    def to_json(self) -> str:
+        return dumps_canonical(self.to_dict())
+
+    def to_text(self) -> str:
+        override = "may be overridden" if self.io_mode_overridable else "fixed"
+        lines = [
+            f"{self.title} ({self.id})",
+            f"  engine:   {self.engine} {self.engine_version}",
+            f"  python:   {self.python} (config.json runtime '{self.runtime}')",
+            f"  I/O mode: {self.default_io_mode} ({override}; choices: {', '.join(self.io_modes)})",
+        ]
+        if self.aliases:
+            lines.append(f"  aliases:  {', '.join(self.aliases)}")
+        lines.append(f"  {self.summary}")
+        lines.append("  layout:")
+        lines.extend(f"    - {s}" for s in self.layout.statements())
+        lines.append(f"  reference: {self.reference}")
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+class Template:
+    """Base class of every template. Subclasses declare the class attributes below.
+
+    Instances are stateless and safe to share between threads.
+    """
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    engine: ClassVar[str]
+    engine_version: ClassVar[str]
+    python: ClassVar[str]
+    default_io_mode: ClassVar[str] = "undefined"
+    io_mode_overridable: ClassVar[bool] = True
+    layout: ClassVar[LayoutRules]
+    summary: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    #: Set to True in the body of a base class that declares only part of a template.
+    abstract: ClassVar[bool] = False
+
+    _REQUIRED: ClassVar[tuple[str, ...]] = ("id", "title", "engine", "engine_version", "python", "layout")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("abstract", False):
+            return  # a family base class (e.g. all PyTorch templates) declares only part
+        missing = [name for name in cls._REQUIRED if not hasattr(cls, name)]
+        if missing:
+            raise TypeError(f"template {cls.__name__} does not declare {', '.join(missing)}")
+
+    # -- what the template is -------------------------------------------------------------
+
+    @property
+    def runtime(self) -> Runtime:
+        return Runtime(self.engine, self.engine_version, self.python)
+
+    def names(self) -> tuple[str, ...]:
+        """Every name this template answers to: id, title and aliases."""
+        return (self.id, self.title, *self.aliases)
+
+    def allowed_io_modes(self) -> tuple[str, ...]:
+        from modeltemplates.iomodes import IO_MODES
+
+        if self.io_mode_overridable:
+            return tuple(m.id for m in IO_MODES)
+        return (self.default_io_mode,)
+
+    def resolve_io_mode(self, io_mode: str | IOMode | None) -> IOMode:
+        """The I/O mode to use: the default, or an allowed override (``ValueError`` otherwise)."""
+        from modeltemplates.iomodes import get_io_mode
+
+        if io_mode is None:
+            return get_io_mode(self.default_io_mode)
+        mode = get_io_mode(io_mode) if isinstance(io_mode, str) else io_mode
+        if mode.id not in self.allowed_io_modes():
+            raise ValueError(
+                f"template {self.id} fixes the I/O mode to '{self.default_io_mode}'; "
+                f"'{mode.id}' cannot be chosen"
+            )
+        return mode
+
+    def describe(self) -> TemplateDescription:
+        return TemplateDescription(
+            id=self.id,
+            title=self.title,
+            aliases=self.aliases,
+            engine=self.engine,
+            engine_version=self.engine_version,
+            python=self.python,
+            runtime=self.runtime.platform_runtime,
+            default_io_mode=self.default_io_mode,
+            io_mode_overridable=self.io_mode_overridable,
+            io_modes=self.allowed_io_modes(),
+            summary=self.summary,
+            layout=self.layout,
+            reference=self.reference,
+        )
+
+    # -- engine hooks ---------------------------------------------------------------------
+
+    def check_model_file(
+        self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
+    ) -> ModelFileCheck:
+        """Inspect one model file. The base class knows no engine format and reports nothing."""
+        return ModelFileCheck()
+
+    def deep_check_model_file(self, file_path: str, facts: Mapping[str, Any], timeout: float) -> tuple[Finding, ...]:
+        """Optionally load the model file with the real engine (in a subprocess). Default: nothing."""
+        return ()
+
+    # -- the three verbs ------------------------------------------------------------------
+
+    def inspect(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        io_mode: str | IOMode | None = None,
+        deep: bool = False,
+        settings: Settings | None = None,
+    ) -> Inspection:
+        """Run every check and keep what they found (the package, facts and the report)."""
+        from modeltemplates.pipeline import inspect_package
+
+        return inspect_package(self, path, io_mode=io_mode, deep=deep, settings=settings)
+
+    def validate(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        io_mode: str | IOMode | None = None,
+        deep: bool = False,
+        settings: Settings | None = None,
+    ) -> Report:
+        """Check a package folder. Problems with the package are findings, never exceptions.
+
+        Raises ``FileNotFoundError``/``NotADirectoryError`` only when ``path`` is not a folder, and
+        ``ValueError`` when ``io_mode`` is unknown or may not be chosen for this template.
+        """
+        return self.inspect(path, io_mode=io_mode, deep=deep, settings=settings).report
+
+    def build_manifest(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        io_mode: str | IOMode | None = None,
+        allow_errors: bool = False,
+        workers: int | None = None,
+        settings: Settings | None = None,
+    ) -> Manifest:
+        """The manifest the platform needs for this package (see :mod:`modeltemplates.manifest`).
+
+        Raises :class:`~modeltemplates.manifest.PackageInvalid` (carrying the report) when the
+        package has errors, unless ``allow_errors`` is true.
+        """
+        from modeltemplates.manifest import manifest_for
+
+        inspection = self.inspect(path, io_mode=io_mode, settings=settings)
+        return manifest_for(inspection, allow_errors=allow_errors, workers=workers)
+
+    def __repr__(self) -> str:
+        return f"<Template {self.id}: {self.engine} {self.engine_version}, Python {self.python}>"
