@@ -222,14 +222,13 @@ def _check_root(package: Package, rules: LayoutRules) -> Iterable[Finding]:
 
 
 def _check_entries(package: Package) -> Iterable[Finding]:
-    root = package.root
     for e in package.entries:
         if not e.name_is_utf8:
             yield NAME_ENCODING.finding(e.path, f"the name '{e.name}' is not valid UTF-8")
         if e.ignored_by is not None:
             continue
         if e.kind is EntryKind.SYMLINK:
-            yield _symlink_finding(root, e)
+            yield _symlink_finding(package, e)
         elif e.kind in (EntryKind.FIFO, EntryKind.SOCKET, EntryKind.DEVICE, EntryKind.OTHER):
             yield SPECIAL_FILE.finding(e.path, f"'{e.name}' is a {e.kind.value}, not a regular file")
         elif not e.readable:
@@ -245,7 +244,7 @@ def _check_entries(package: Package) -> Iterable[Finding]:
             yield BUNDLED.finding(e.path, bundled)
 
 
-def _symlink_finding(root: object, e: Entry) -> Finding:
+def _symlink_finding(package: Package, e: Entry) -> Finding:
     target = e.link_target or "?"
     if target.startswith("/"):
         joined = posixpath.normpath(target)
@@ -255,6 +254,9 @@ def _symlink_finding(root: object, e: Entry) -> Finding:
         escapes = joined == ".." or joined.startswith("../")
     if escapes:
         return SYMLINK.finding(e.path, f"the link '{e.name}' points outside the package (to '{target}')",
+                               severity=Severity.ERROR)
+    if joined not in (".", "") and package.get(joined) is None:
+        return SYMLINK.finding(e.path, f"the link '{e.name}' points to '{target}', which does not exist",
                                severity=Severity.ERROR)
     return SYMLINK.finding(e.path, f"the link '{e.name}' points to '{target}' inside the package")
 
