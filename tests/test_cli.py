@@ -1,0 +1,107 @@
+"""The command line: every command, its output and its exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modeltemplates.cli import main
+from tests.builders import PackageBuilder
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pytorch-py27" / "model"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_and_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "pytorch-py27" in out and "pytorch-py37" in out
+    code, out, _ = run(capsys, "list", "--python", "2.7", "--json")
+    assert [t["id"] for t in json.loads(out)] == ["pytorch-py27"]
+
+
+def test_describe_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "describe", "PyTorch-py27")
+    assert code == 0 and "PyTorch 1.0" in out and "Python 2.7" in out and "customize_service.py" in out
+    code, out, _ = run(capsys, "describe", "pytorch-py27", "--json")
+    data = json.loads(out)
+    assert data["io_mode"] == {"default": "undefined", "overridable": True, "choices": data["io_mode"]["choices"]}
+    assert data["runtime"] == "python2.7"
+
+
+def test_unknown_template_is_a_usage_error_with_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "describe", "pytorch-py2")
+    assert code == 2 and "did you mean" in err
+
+
+def test_validate_example_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(EXAMPLE))
+    assert code == 0, out
+    assert out.splitlines()[-1].startswith("OK: 0 errors")
+
+
+def test_validate_parent_folder_says_which_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", str(EXAMPLE.parent))
+    assert code == 0 and "its `model` subfolder" in out.splitlines()[0]
+
+
+def test_validate_broken_package_exits_1_with_json(pkg: PackageBuilder, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg.write("customize_service.py", "x = f'{1}'\n")
+    code, out, _ = run(capsys, "validate", str(pkg.root), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert {"LAY002"} <= {f["rule"] for f in data["findings"]}
+
+
+def test_validate_usage_and_io_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "validate", str(tmp_path / "missing"))[0] == 2
+    assert run(capsys, "validate", str(EXAMPLE), "--io-mode", "no-such-mode")[0] == 2
+    with pytest.raises(SystemExit) as info:
+        main(["validate"])
+    assert info.value.code == 2
+
+
+def test_manifest_to_stdout_and_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "manifest", str(EXAMPLE))
+    assert code == 0
+    target = tmp_path / "manifest.json"
+    code, _, err = run(capsys, "manifest", str(EXAMPLE), "-o", str(target))
+    assert code == 0 and "manifest written" in err
+    assert target.read_text(encoding="utf-8") == out
+    assert json.loads(out)["template"] == "pytorch-py27"
+
+
+def test_manifest_of_broken_package_exits_1(pkg: PackageBuilder, capsys: pytest.CaptureFixture[str]) -> None:
+    pkg.write("notes.txt", "no model here")
+    code, out, err = run(capsys, "manifest", str(pkg.root))
+    assert code == 1 and out == "" and "LAY002" in err
+
+
+def test_rules_markdown_matches_docs(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "rules", "--markdown")
+    assert code == 0
+    docs = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    assert docs.read_text(encoding="utf-8") == out, "regenerate: modeltemplates rules --markdown > docs/rules.md"
+
+
+def test_console_script_and_module_entry_point() -> None:
+    for cmd in (["modeltemplates", "list"], [sys.executable, "-m", "modeltemplates", "list"]):
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0 and "pytorch-py27" in done.stdout
+
+
+def test_import_is_light() -> None:
+    code = ("import sys, modeltemplates; "
+            "heavy = [m for m in ('torch', 'numpy', 'modeltemplates.checks.modelfile', 'modeltemplates.inspect.pyparse') if m in sys.modules]; "
+            "print(heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
