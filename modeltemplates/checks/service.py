@@ -348,7 +348,7 @@ def check_service(
     if runtime.python_version[0] == 2:
         out.extend(_check_super(path, facts))
     out.extend(_check_imports(path, facts, runtime, package_modules, declared_dependencies))
-    return tuple(out)
+    return tuple(sorted(out, key=Finding.sort_key))
 
 
 def _known_base_names() -> frozenset[str]:

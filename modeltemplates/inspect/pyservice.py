@@ -131,7 +131,11 @@ class FunctionFact:
     @property
     def signature(self) -> str:
         parts = []
+        bare_star = not any(p.kind == "vararg" for p in self.params)
         for p in self.params:
+            if p.kind == "keyword_only" and bare_star:
+                parts.append("*")
+                bare_star = False
             text = {"vararg": "*", "kwarg": "**"}.get(p.kind, "") + p.name
             parts.append(text + ("=..." if p.has_default else ""))
         return f"{self.name}({', '.join(parts)})"
@@ -340,8 +344,10 @@ class _Walker:
         if t == "funcdef":
             return self._funcdef(node, ctx)
         if t == "decorated":
-            names = tuple(_decorator_names(children[0]))
-            self.decorators[id(children[-1])] = names
+            target = children[-1]
+            if target.type == "async_funcdef" and target.children:  # 'async' funcdef
+                target = target.children[-1]
+            self.decorators[id(target)] = tuple(_decorator_names(children[0]))
         elif t == "import_name":
             self._import_name(node, ctx)
             return []
@@ -562,7 +568,11 @@ class _Walker:
             args = list(_positional_args(expr))
             if not args or any(_mentions(a, _ANCHORS) or _absolute_literal(a) for a in args[1:]):
                 return None
-            return self._relative_path(args[0], ctx, consumed)
+            head = self._relative_path(args[0], ctx, consumed)
+            if head is None:
+                return None
+            rest = [_literal_prefix(_unparen(a)) for a in args[1:]]
+            return "/".join([head, *(r if r is not None else "..." for r in rest)])
         if _mentions(expr, _ANCHORS):
             return None
         expr = _unparen(expr)
