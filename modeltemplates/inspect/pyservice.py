@@ -244,6 +244,10 @@ class ServiceFacts:
                 }
                 for c in self.classes
             ],
+            "super_calls": [{"line": c.line, "class": c.class_name} for c in self.super_calls],
+            "relative_paths": [
+                {"call": a.call, "path": a.path, "line": a.line} for a in self.file_accesses
+            ],
             "truncated": self.truncated,
         }
 
@@ -272,6 +276,9 @@ FILE_CALLS: Mapping[str, tuple[int, str]] = {
 }
 _PY2_FILE_CALLS: Mapping[str, tuple[int, str]] = {"file": (0, "name")}
 _JOIN = "os.path.join"
+_FILE_CALL_NAMES = frozenset(
+    name.rsplit(".", 1)[-1] for name in (*FILE_CALLS, *_PY2_FILE_CALLS, _JOIN)
+)
 # Names whose presence makes a path expression "derived from the model location".
 _ANCHORS = frozenset({"model_path", "__file__", "model_dir", "model_dir_path"})
 # An ``if`` whose test mentions one of these selects code by Python version.
@@ -513,8 +520,12 @@ class _Walker:
         is_super = atom.type == "NAME" and atom.value == "super" and _is_empty_call(trailers[0])
         if is_super and self._room(self.supers):
             self.supers.append((node, ctx))
-        if self._room(self.calls):
-            self.calls.append((node, ctx))
+        # Keep only calls whose callee could be a file access once names are resolved.
+        for callee, _ in _calls_in(node):
+            resolved = self._resolve(callee, ctx)[0] or ""
+            relevant = callee[-1] in _FILE_CALL_NAMES or resolved.rsplit(".", 1)[-1] in _FILE_CALL_NAMES
+            if relevant and self._room(self.calls):
+                self.calls.append((node, ctx))
 
     # -- result ------------------------------------------------------------------------------
 
