@@ -359,3 +359,19 @@ def test_large_script_is_analysed_quickly():
     elapsed = time.perf_counter() - start
     assert len(facts.classes) == 3000 and len(facts.file_accesses) == 3000
     assert elapsed < 10
+
+
+def test_every_fidelity_source_that_compiles_is_analysed_without_error():
+    if not FIDELITY.is_dir():
+        pytest.skip("the fidelity set is not available")
+    seen = 0
+    for path in sorted(FIDELITY.glob("*.py")):
+        for runtime in (PY27, PY37):
+            result = pyparse.parse(path.read_bytes(), runtime.python_version)
+            if result.tree is None:
+                continue
+            facts = analyze_service(result.tree, runtime.python_version)
+            findings = check_service(path.name, facts, runtime, frozenset(), None)
+            assert all(f.rule.startswith("SVC") and f.line for f in findings)
+            seen += 1
+    assert seen > 40
