@@ -375,3 +375,24 @@ def test_every_fidelity_source_that_compiles_is_analysed_without_error():
             assert all(f.rule.startswith("SVC") and f.line for f in findings)
             seen += 1
     assert seen > 40
+
+
+def test_main_block_never_runs_on_the_platform():
+    facts = analyze("""
+        import os
+        class S(object):
+            pass
+        if __name__ == '__main__':
+            import matplotlib
+            class Local(Base):
+                def f(self):
+                    return open('sample.jpg')
+            open('test.jpg')
+            super().x()
+        else:
+            open('platform.txt')
+        """)
+    assert [(i.module, i.guarded) for i in facts.imports] == [("os", False), ("matplotlib", True)]
+    assert [(c.name, c.toplevel) for c in facts.classes] == [("S", True), ("Local", False)]
+    assert [a.path for a in facts.file_accesses] == ["platform.txt"]
+    assert facts.super_calls == ()

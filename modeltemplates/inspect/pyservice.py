@@ -298,6 +298,7 @@ class _Ctx:
     func: FunctionFact | None = None
     guarded: bool = False
     locals_key: int | None = None  # id of the innermost function node, for local imports
+    dead: bool = False  # under ``if __name__ == '__main__':``, which never runs on the platform
 
 
 @attrs.define
@@ -364,8 +365,7 @@ class _Walker:
         elif t == "try_stmt":
             return self._try(node, ctx)
         elif t == "if_stmt":
-            if any(_mentions(c, _VERSION_NAMES) for c in children if c.type not in ("suite",)):
-                ctx = attrs.evolve(ctx, guarded=True)
+            return self._if(node, ctx)
         elif t in ("power", "atom_expr"):
             self._trailers(node, ctx)
         elif t == "expr_stmt" and ctx.scope == "module":
@@ -395,13 +395,14 @@ class _Walker:
                 resolved, local = self._resolve(parts, ctx)
                 bases.append(BaseRef(".".join(parts)[:MAX_TEXT], resolved, pos.line, pos.column, local))
         self.decorators.pop(id(node), None)
-        builder = _ClassBuilder(name, node.line, node.column, tuple(bases), ctx.scope == "module")
+        toplevel = ctx.scope == "module" and not ctx.dead
+        builder = _ClassBuilder(name, node.line, node.column, tuple(bases), toplevel)
         if self._room(self.classes):
             self.classes.append(builder)
         if ctx.scope == "module" and name:
             self.module_bindings.pop(name, None)
             self.local_defs.add(name)
-        inner = _Ctx(scope="class", cls=builder, func=None, guarded=ctx.guarded, locals_key=ctx.locals_key)
+        inner = _Ctx("class", builder, None, ctx.guarded, ctx.locals_key, ctx.dead)
         return [(kids[-1], inner)]
 
     def _funcdef(self, node: SyntaxNode, ctx: _Ctx) -> list[tuple[SyntaxNode, _Ctx]]:
@@ -416,7 +417,7 @@ class _Walker:
             self.module_bindings.pop(name, None)
             self.local_defs.add(name)
         cls = ctx.cls if ctx.scope in ("class", "function") else None
-        inner = _Ctx(scope="function", cls=cls, func=fact, guarded=ctx.guarded, locals_key=id(node))
+        inner = _Ctx("function", cls, fact, ctx.guarded, id(node), ctx.dead)
         if ctx.locals_key is not None:  # a nested function sees its parent's local imports
             self.function_bindings[id(node)] = dict(self.function_bindings.get(ctx.locals_key, {}))
         return [(c, inner) for c in kids[2:]]
@@ -508,9 +509,26 @@ class _Walker:
             out.append((k, current))
         return out
 
+    def _if(self, node: SyntaxNode, ctx: _Ctx) -> list[tuple[SyntaxNode, _Ctx]]:
+        # if_stmt: 'if' test ':' suite ('elif' test ':' suite)* ['else' ':' suite]
+        kids = node.children
+        tests = [kids[i + 1] for i, k in enumerate(kids[:-1]) if k.type == "NAME" and k.value in ("if", "elif")]
+        if any(_mentions(t, _VERSION_NAMES) for t in tests):
+            ctx = attrs.evolve(ctx, guarded=True)
+        out: list[tuple[SyntaxNode, _Ctx]] = []
+        current = ctx
+        for i, k in enumerate(kids):
+            if k.type == "NAME" and k.value in ("if", "elif", "else"):
+                main = k.value != "else" and i + 1 < len(kids) and _is_main_test(kids[i + 1])
+                current = attrs.evolve(ctx, guarded=True, dead=True) if main else ctx
+            out.append((k, current))
+        return out
+
     # -- calls -------------------------------------------------------------------------------
 
     def _trailers(self, node: SyntaxNode, ctx: _Ctx) -> None:
+        if ctx.dead:
+            return
         kids = node.children
         start = 1 if kids[0].type == "AWAIT" or (kids[0].value == "await" and len(kids) > 2) else 0
         atom = kids[start]
@@ -649,6 +667,13 @@ def _leaves(node: SyntaxNode, limit: int = 10_000) -> Iterator[SyntaxNode]:
 
 def _mentions(node: SyntaxNode, names: frozenset[str]) -> bool:
     return any(leaf.type == "NAME" and leaf.value in names for leaf in _leaves(node))
+
+
+def _is_main_test(test: SyntaxNode) -> bool:
+    """``__name__ == '__main__'`` (either order, any quotes)."""
+    leaves = list(_leaves(test, 50))
+    has_name = any(leaf.type == "NAME" and leaf.value == "__name__" for leaf in leaves)
+    return has_name and any(leaf.type == "STRING" and "__main__" in leaf.value for leaf in leaves)
 
 
 def _split_commas(node: SyntaxNode) -> list[SyntaxNode]:
