@@ -311,10 +311,10 @@ def _unmarked_wide(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _mostly_gb2312(text: str) -> bool:
+def _mostly_gb2312(text: str, codec: str) -> bool:
     """Whether the double-byte characters of GBK-decoded text lie mostly in the GB2312 area
     (both bytes >= 0xA1), as real Chinese text does and Latin-1 text read as GBK does not."""
-    wide = [ch.encode("gbk") for ch in text if ord(ch) > 0x7F]
+    wide = [ch.encode(codec) for ch in text if ord(ch) > 0x7F]
     common = sum(1 for b in wide if len(b) == 2 and b[0] >= 0xA1 and b[1] >= 0xA1)
     return bool(wide) and common * 2 >= len(wide)
 
@@ -326,7 +326,7 @@ def _legacy(data: bytes) -> tuple[str, str] | None:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if _mostly_gb2312(text):
+        if _mostly_gb2312(text, codec):
             return text, label
     try:
         return data.decode("cp1252"), "Windows-1252 (Latin-1)"
@@ -707,7 +707,8 @@ class _Parser:
         body_start = start + 1
         body_end = _end_of(_BODY[quote], self.text, body_start)
         if body_end >= self.n:
-            self.fail(start, "string is never closed")
+            broken = _NEWLINE.search(self.text, body_start) is not None
+            self.fail(start, "string is never closed" + ("; its line ends without a closing quote" if broken else ""))
         self.i = body_end + 1
         body = self.text[body_start:body_end]
         control = _CONTROL.search(body)
