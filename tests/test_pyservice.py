@@ -396,3 +396,20 @@ def test_main_block_never_runs_on_the_platform():
     assert [(c.name, c.toplevel) for c in facts.classes] == [("S", True), ("Local", False)]
     assert [a.path for a in facts.file_accesses] == ["platform.txt"]
     assert facts.super_calls == ()
+
+
+@pytest.mark.parametrize("runtime", [PY27, PY37])
+def test_mutilated_scripts_never_raise(runtime):
+    """Every one-line deletion and every truncation of the platform example that still parses."""
+    lines = pytorch_example().splitlines(keepends=True)
+    variants = [lines[:i] + lines[i + 1:] for i in range(len(lines))]
+    variants += [lines[:i] for i in range(len(lines))]
+    analysed = 0
+    for variant in variants:
+        result = pyparse.parse("".join(variant).encode(), runtime.python_version)
+        if result.tree is None:
+            continue
+        facts = analyze_service(result.tree, runtime.python_version)
+        check_service(PATH, facts, runtime, frozenset({"helper"}), frozenset({"numpy"}))
+        analysed += 1
+    assert analysed > 50

@@ -103,7 +103,7 @@ def test_no_service_class_gives_the_import_line():
     [finding] = run(f)
     assert finding.rule == "SVC001" and finding.severity is Severity.ERROR
     assert "from model_service.pytorch_model_service import PTServingBaseService" in finding.hint
-    assert "Svc" in finding.message
+    assert "Svc" in finding.message and finding.line == 3
 
 
 def test_base_used_but_never_imported_is_a_name_error():

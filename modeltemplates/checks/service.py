@@ -428,10 +428,11 @@ def _no_service(path: str, facts: ServiceFacts, spec: EngineSpec, classes: Mappi
                     line=ref.line, column=ref.column, hint=f"add `{spec.import_statement}`",
                 )
     found = f" (classes found: {', '.join(sorted(classes))})" if classes else ""
+    first = min(classes.values(), key=lambda c: (c.line, c.column), default=None)
     return NO_SERVICE_CLASS.finding(
         path,
         f"no class derives from {spec.base_class}, the {spec.name} service base class{found}",
-        line=1, column=1, hint=hint,
+        line=first.line if first else 1, column=first.column if first else 1, hint=hint,
     )
 
 
