@@ -139,16 +139,27 @@ def hash_files(root: Path, entries: Sequence[Entry], workers: int | None = None)
 
 
 def model_file_summary(path: str, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The model facts a platform shows without reading the file again."""
-    keys = ("format", "protocol", "protocols", "object_kind", "tensor_count", "parameter_count",
-            "total_bytes", "dtypes")
+    """The model facts a platform shows without reading the file again.
+
+    ``facts`` is the model reader's JSON form (:meth:`TorchFileFacts.to_dict`); keys it lacks are
+    left out rather than guessed.
+    """
     summary: dict[str, Any] = {"path": path}
+    if "format" in facts:
+        summary["format"] = facts["format"]
+    protocols = sorted({
+        p for pk in facts.get("pickles", ()) if pk.get("role") == "object" for p in pk.get("protocols", ())
+    })
+    if protocols:
+        summary["pickle_protocols"] = protocols
+    obj = facts.get("object")
+    if isinstance(obj, Mapping):
+        summary["object"] = {k: obj[k] for k in ("kind", "type", "state_dict_key", "module_class") if k in obj}
     totals = facts.get("totals")
-    for key in keys:
-        if key in facts:
-            summary[key] = facts[key]
-        elif isinstance(totals, Mapping) and key in totals:
-            summary[key] = totals[key]
+    if isinstance(totals, Mapping):
+        for key in ("tensors", "parameters", "tensor_bytes", "dtypes"):
+            if key in totals:
+                summary[key] = totals[key]
     return summary
 
 
