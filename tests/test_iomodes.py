@@ -36,7 +36,9 @@ def test_every_mode_serves_post_at_root(mode: IOMode) -> None:
 
 def test_request_facts_from_the_pages() -> None:
     assert (OBJECT_DETECTION.content_type, OBJECT_DETECTION.input_key, OBJECT_DETECTION.input_type) == (
-        "multipart/form-data", "images", "file",
+        "multipart/form-data",
+        "images",
+        "file",
     )
     assert (IMAGE_PROCESSING.content_type, IMAGE_PROCESSING.input_key) == ("multipart/form-data", "images")
     assert IMAGE_PROCESSING.protocol == "https"  # the only page naming HTTPS

@@ -41,7 +41,7 @@ STRICT = [
     '"just a string"',
     "0",
     "-0.0e-0",
-    ' \t\r\n[ 1 , { } , [ ] ] \n',
+    " \t\r\n[ 1 , { } , [ ] ] \n",
     '{"": "", "a b": {"x.y": [0]}}',
     '"\\"\\\\\\/\\b\\f\\n\\r\\t"',
 ]
@@ -55,7 +55,10 @@ def test_strict_json_reads_as_json_does(text: str) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
     max_leaves=20,
@@ -107,7 +110,12 @@ def test_positions_of_values_and_keys() -> None:
     assert doc.positions.nearest(("apis", 0, "response", "data")) == (3, 5)
     assert "apis[1]" not in doc.positions
     assert list(doc.positions) == [
-        "", "apis", "apis[0]", "apis[0].url", "apis[0].request", "apis[0].request.Content-type",
+        "",
+        "apis",
+        "apis[0]",
+        "apis[0].url",
+        "apis[0].request",
+        "apis[0].request.Content-type",
     ]
     assert len(doc.positions) == 6
 
@@ -127,7 +135,9 @@ def test_comments_are_reported_one_by_one_and_skipped() -> None:
     doc = read_json(text.encode())
     assert doc.ok and doc.value == {"a": 1, "b": "//not a comment"}
     assert [(d.kind, d.line, d.column) for d in doc.deviations] == [
-        (Kind.COMMENT, 1, 1), (Kind.COMMENT, 3, 11), (Kind.COMMENT, 4, 3),
+        (Kind.COMMENT, 1, 1),
+        (Kind.COMMENT, 3, 11),
+        (Kind.COMMENT, 4, 3),
     ]
 
 
@@ -135,18 +145,26 @@ def test_trailing_commas_in_objects_and_arrays() -> None:
     doc = read_json(b'{"a": [1, 2,],\n "b": {"c": 3,},\n}')
     assert doc.ok and doc.value == {"a": [1, 2], "b": {"c": 3}}
     assert [(d.kind, d.line, d.column) for d in doc.deviations] == [
-        (Kind.TRAILING_COMMA, 1, 12), (Kind.TRAILING_COMMA, 2, 14), (Kind.TRAILING_COMMA, 2, 16),
+        (Kind.TRAILING_COMMA, 1, 12),
+        (Kind.TRAILING_COMMA, 2, 14),
+        (Kind.TRAILING_COMMA, 2, 16),
     ]
 
 
 def test_single_quotes_unquoted_keys_python_literals_non_finite() -> None:
-    doc = read_json(b"{'a': 'x', b: True, \"c\": None, \"d\": NaN, \"e\": -Infinity, \"f\": False}")
+    doc = read_json(b'{\'a\': \'x\', b: True, "c": None, "d": NaN, "e": -Infinity, "f": False}')
     assert doc.ok
     assert doc.value["b"] is True and doc.value["c"] is None and doc.value["f"] is False
     assert doc.value["d"] != doc.value["d"] and doc.value["e"] == float("-inf")
     assert kinds(doc) == [
-        Kind.SINGLE_QUOTES, Kind.SINGLE_QUOTES, Kind.UNQUOTED_KEY, Kind.PYTHON_LITERAL,
-        Kind.PYTHON_LITERAL, Kind.NON_FINITE, Kind.NON_FINITE, Kind.PYTHON_LITERAL,
+        Kind.SINGLE_QUOTES,
+        Kind.SINGLE_QUOTES,
+        Kind.UNQUOTED_KEY,
+        Kind.PYTHON_LITERAL,
+        Kind.PYTHON_LITERAL,
+        Kind.NON_FINITE,
+        Kind.NON_FINITE,
+        Kind.PYTHON_LITERAL,
     ]
     assert "write true" in doc.deviations[3].message
 
@@ -167,7 +185,9 @@ def test_bad_escapes_and_control_characters() -> None:
     assert doc.ok
     assert doc.value == {"a": "xqy", "b": "u12", "c": "tab\there\tand\tthere"}
     assert [(d.kind, d.column) for d in doc.deviations] == [
-        (Kind.BAD_ESCAPE, 9), (Kind.BAD_ESCAPE, 21), (Kind.CONTROL_CHAR, 37),
+        (Kind.BAD_ESCAPE, 9),
+        (Kind.BAD_ESCAPE, 21),
+        (Kind.CONTROL_CHAR, 37),
     ]
     assert "3 such characters" in doc.deviations[2].message
 
@@ -275,6 +295,7 @@ def test_nul_bytes_mean_binary() -> None:
 
 # --- fatal problems --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "line", "column", "words"),
     [
@@ -308,7 +329,7 @@ def test_empty_documents(text: bytes) -> None:
 
 
 def test_recoverable_deviations_before_a_syntax_error_are_all_kept() -> None:
-    doc = read_json(b"{\n // c\n 'a': 1,\n \"b\": [1,],\n \"c\" 2\n}")
+    doc = read_json(b'{\n // c\n \'a\': 1,\n "b": [1,],\n "c" 2\n}')
     assert kinds(doc) == [Kind.COMMENT, Kind.SINGLE_QUOTES, Kind.TRAILING_COMMA, Kind.SYNTAX]
 
 

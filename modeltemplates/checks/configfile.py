@@ -426,6 +426,8 @@ class _Checker:
             )
 
     def runtime(self, config: Mapping[str, Any], runtime: Runtime) -> None:
+        if config.get("model_type") == "Image":
+            return  # custom images need no runtime (spec Table 1); the engine check reports the image
         target = runtime.platform_runtime
         row = engine_runtimes(runtime.engine)
         at = ("runtime",)
