@@ -362,6 +362,14 @@ HOSTILE = {
     "lone-surrogate": b'{"model_algorithm": "\\ud800"}',
     "number-bomb": b'{"metrics": {"f1": 1' + b"0" * 500_000 + b"}}",
     "string-list": b"[" + b'"x",' * 200_000 + b'"x"]',
+    "many-file-apis": json.dumps(
+        {
+            "model_algorithm": "a",
+            "model_type": "Image",
+            "apis": [{"request": {"data": {"properties": {"i": {"type": "file"}}}}}] * 8000,
+        }
+    ).encode(),
+    "many-unknown-keys": json.dumps({"model_algorithm": "a", "metrics": {f"k{i}": i for i in range(50_000)}}).encode(),
     "wrong-types-everywhere": json.dumps(
         {
             "model_algorithm": [],
@@ -383,6 +391,7 @@ def test_hostile_input_gives_findings_in_bounded_time(tmp_path: Path, name: str)
     assert time.perf_counter() - started < 5.0
     assert result.findings
     assert all(f.path == "config.json" for f in result.findings)
+    assert len(result.findings) <= 400
 
 
 def test_size_limit_finding_has_no_position(tmp_path: Path) -> None:
