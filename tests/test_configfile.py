@@ -224,8 +224,8 @@ def test_cfg010_missing_required_keys(tmp_path: Path) -> None:
     result = check_file(tmp_path, json.dumps(good(model_algorithm=None, model_type=None)))
     messages = sorted(f.message for f in result.findings if f.rule == "CFG010")
     assert messages == [
-        "missing required key 'model_type' (this template needs 'PyTorch')",
         "the top level: missing required key 'model_algorithm'",
+        "the top level: missing required key 'model_type' (this template needs 'PyTorch')",
     ]
 
 

@@ -410,7 +410,8 @@ class _Checker:
 
     def engine(self, config: Mapping[str, Any], runtime: Runtime) -> None:
         if "model_type" not in config:
-            self.add(MISSING_KEY, f"missing required key 'model_type' (this template needs {runtime.engine!r})", ())
+            message = f"the top level: missing required key 'model_type' (this template needs {runtime.engine!r})"
+            self.add(MISSING_KEY, message, ())
             return
         model_type = config["model_type"]
         at = ("model_type",)
