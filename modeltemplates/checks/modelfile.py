@@ -276,6 +276,7 @@ _PROBLEM_RULES: dict[str, tuple[Rule, Severity | None]] = {
     "compressed-member": (COMPRESSED, None),
     "big-endian": (BYTE_ORDER, None),
     "bad-byteorder": (BYTE_ORDER, None),
+    "member-refused": (LIMITS, None),
     "walk-limit": (LIMITS, W),
     "deep-nesting": (LIMITS, W),
 }

@@ -602,7 +602,13 @@ class _Reader:
             name = info.filename
             is_read = name in read_by_torch or (torchscript and name.endswith(".debug_pkl") and name.startswith(prefix))
             role = "data" if name == data_name else ("constants" if name.endswith("constants.pkl") else "extra")
-            data = self.member_bytes(zf, info)
+            try:
+                data = self.member_bytes(zf, info)
+            except TorchFileError as exc:
+                if is_read:
+                    raise
+                self.problem("member-refused" if exc.kind == "limit" else "bad-extra-pickle", exc.message, name)
+                continue
             try:
                 res = load(io.BytesIO(data), 0, len(data), limits=self.limits.pickle)
             except PickleError as exc:
