@@ -92,6 +92,8 @@ class TorchLimits:
     max_tensors: int = 1_000_000
     #: Problems kept (the rest are counted).
     max_problems: int = 200
+    #: How deep torch files nested in pickles (``torch.storage._load_from_bytes``) are followed.
+    max_nested_files: int = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,6 +409,8 @@ class _Reader:
         walker = _Walker(self, fmt)
         kind, otype, sd_key, module_class = walker.classify(root)
         tensors = walker.walk(root)
+        for i, blob in enumerate(walker.nested):
+            self.read_nested(i, blob)
         if self.dropped:
             self.problems.append(Problem("more-problems", f"{self.dropped} more problems not listed"))
         storages = extra.pop("storage_facts", None)
@@ -428,6 +432,24 @@ class _Reader:
             problems=tuple(self.problems),
             **extra,
         )
+
+    def read_nested(self, index: int, blob: bytes) -> None:
+        """A torch file inside a pickle: its pickles are read by torch.load too, so they are checked."""
+        label = f"<nested file {index + 1}>"
+        if self.limits.max_nested_files <= 0:
+            self.problem("member-refused", f"{label}: torch files nested deeper than allowed")
+            return
+        inner = attrs.evolve(self.limits, max_nested_files=self.limits.max_nested_files - 1)
+        try:
+            nested = read_torch_file(io.BytesIO(blob), len(blob), inner)
+        except TorchFileError as exc:
+            self.problem("bad-nested-file", f"{label}: {exc}")
+            return
+        for p in nested.pickles:
+            member = f"{label}/{p.member}" if p.member else label
+            self.pickles.append(attrs.evolve(p, member=member))
+        for prob in nested.problems:
+            self.problem(prob.code, f"{label}: {prob.message}", prob.member)
 
     # -- storages named by persistent ids ---------------------------------------------------
 
@@ -939,6 +961,8 @@ class _Walker:
         self.fmt = fmt
         self.nodes = 0
         self.tar: dict[str, dict[str, Any]] = {}
+        #: Bytes that ``torch.storage._load_from_bytes`` would hand to torch.load.
+        self.nested: list[bytes] = []
 
     # -- tensors ----------------------------------------------------------------------------
 
@@ -1137,6 +1161,16 @@ class _Walker:
                 continue
             if not _is_container(value) or id(value) in visited:
                 continue
+            if (
+                isinstance(value, Call)
+                and isinstance(value.func, Global)
+                and value.func.qualname == "torch.storage._load_from_bytes"
+                and isinstance(value.args, tuple)
+                and value.args
+                and (blob := _bytes_value(value.args[0])) is not None
+                and len(self.nested) < 64
+            ):
+                self.nested.append(blob)
             visited.add(id(value))
             if len(path) >= limits.max_path_depth:
                 self.reader.problem("deep-nesting", f"values nested deeper than {limits.max_path_depth} levels")
@@ -1265,6 +1299,26 @@ def _key(k: Any) -> str:
     if isinstance(k, bytes):
         return k.decode("latin-1")
     return f"<{type(k).__name__}>"
+
+
+def _bytes_value(value: Any) -> bytes | None:
+    """Bytes as pickled: BINBYTES, or ``_codecs.encode(text, 'latin1')`` at protocols 0-2."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if (
+        isinstance(value, Call)
+        and isinstance(value.func, Global)
+        and value.func.qualname == "_codecs.encode"
+        and isinstance(value.args, tuple)
+        and len(value.args) == 2
+        and isinstance(value.args[0], str)
+        and value.args[1] in ("latin1", "latin-1")
+    ):
+        try:
+            return value.args[0].encode("latin-1")
+        except UnicodeEncodeError:
+            return None
+    return None
 
 
 def _unwrap_size(value: Any) -> Any:
