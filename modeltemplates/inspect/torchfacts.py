@@ -143,8 +143,8 @@ class TorchFunction:
 def _functions() -> dict[tuple[str, str], TorchFunction]:
     rows: list[TorchFunction] = [
         TorchFunction("torch._utils", "_rebuild_tensor", (0, 2), "tensor", 4),
-        # (storage, storage_offset, size, stride, requires_grad, backward_hooks); `metadata`
-        # arrived later (torch 1.13) as a 7th argument
+        # (storage, storage_offset, size, stride, requires_grad, backward_hooks); a later release
+        # added an optional 7th `metadata` argument (conj/neg bits), which 1.0 rejects
         TorchFunction("torch._utils", "_rebuild_tensor_v2", (0, 4), "tensor", 6),
         TorchFunction("torch._utils", "_rebuild_parameter", (0, 4), "parameter", 3),
         TorchFunction("torch._utils", "_rebuild_sparse_tensor", (1, 1), "sparse"),
