@@ -19,6 +19,7 @@ from modeltemplates.findings import Finding, Report
 from modeltemplates.package import Entry, Limits, Package, open_package
 
 if TYPE_CHECKING:
+    from modeltemplates.inspect.torchfile import TorchLimits
     from modeltemplates.iomodes import IOMode
     from modeltemplates.template import Template
 
@@ -33,7 +34,7 @@ class Settings:
     #: ``config.json`` larger than this is not read.
     max_config_bytes: int = 2 << 20
     #: Limits of the model-file reader (``None``: its own defaults).
-    torch: Any = None
+    torch: TorchLimits | None = None
     #: Seconds the optional deep check may take per model file.
     deep_timeout: float = 300.0
 
@@ -131,7 +132,7 @@ def inspect_package(
         model_facts[entry.path] = checked.facts
         if deep:
             findings.extend(template.deep_check_model_file(
-                str(package.absolute(entry)), checked.facts, settings.deep_timeout))
+                str(package.absolute(entry)), checked.facts, settings.deep_timeout, path=entry.path))
 
     facts.update(_package_facts(package, layout, mode))
     if model_facts:

@@ -178,8 +178,13 @@ class Template:
         """Inspect one model file. The base class knows no engine format and reports nothing."""
         return ModelFileCheck()
 
-    def deep_check_model_file(self, file_path: str, facts: Mapping[str, Any], timeout: float) -> tuple[Finding, ...]:
-        """Optionally load the model file with the real engine (in a subprocess). Default: nothing."""
+    def deep_check_model_file(
+        self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
+    ) -> tuple[Finding, ...]:
+        """Optionally load the model file with the real engine (in a subprocess). Default: nothing.
+
+        ``file_path`` is the file on disk, ``path`` its package-relative path for findings.
+        """
         return ()
 
     # -- the three verbs ------------------------------------------------------------------

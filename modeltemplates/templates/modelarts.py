@@ -52,11 +52,11 @@ class PyTorchTemplate(Template):
         return ModelFileCheck(findings=tuple(result.findings), facts=facts)
 
     def deep_check_model_file(
-        self, file_path: str, facts: Mapping[str, Any], timeout: float
+        self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
     ) -> tuple[Finding, ...]:
         from modeltemplates.deepcheck import deep_check
 
-        return tuple(deep_check(file_path, facts, timeout=timeout))
+        return tuple(deep_check(file_path, facts, timeout=timeout, path=path))
 
 
 class PyTorchPy27(PyTorchTemplate):
