@@ -1,0 +1,345 @@
+"""A parser generator in the manner of CPython's ``pgen``: EBNF grammar text -> LL(1) tables.
+
+Each rule becomes an NFA, the NFA a DFA (subset construction), the DFA is minimised by merging
+equivalent states, and every DFA state gets an *accelerator*: for each label the parser may see
+there, either "shift to state S" or "push nonterminal N, then continue at state S". This is the
+data CPython's own ``Parser/parser.c`` runs on, so a parser driven by these tables makes the same
+decisions, raises its syntax errors on the same token and grows its stack exactly as deep.
+
+Meta-grammar (as pgen's)::
+
+    rule: NAME ':' rhs NEWLINE        rhs: alt ('|' alt)*        alt: item+
+    item: '[' rhs ']' | atom ['+' | '*']                         atom: '(' rhs ')' | NAME | STRING
+
+Names in capitals are token classes (``NAME``, ``NUMBER``, ``STRING``, ``NEWLINE``, ``INDENT``,
+``DEDENT``, ``ENDMARKER``); quoted words are keywords, quoted punctuation is an operator.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+#: Token classes a grammar may name.
+TOKEN_CLASSES = frozenset({"NAME", "NUMBER", "STRING", "NEWLINE", "INDENT", "DEDENT", "ENDMARKER"})
+
+#: Operators that are the same token type to CPython's tokenizer (``<>`` is ``NOTEQUAL`` too).
+OPERATOR_ALIASES = {"<>": "!="}
+
+_META_TOKEN = re.compile(r"\s*(?:(#[^\n]*)|([A-Za-z_][A-Za-z0-9_]*)|('[^']*')|([:|\[\]()+*])|(\S))")
+
+
+class GrammarError(ValueError):
+    """The grammar text is not valid EBNF, or the grammar is not LL(1)."""
+
+
+@attrs.frozen
+class Label:
+    """A terminal or nonterminal the parser can meet: ``kind`` is ``token``/``keyword``/``op``/``nt``."""
+
+    kind: str
+    value: str
+
+
+@attrs.frozen
+class Grammar:
+    """LL(1) tables for one language version.
+
+    ``states[nt][s]`` is ``(accel, accepting, accept_only)`` where ``accel`` maps a label index to
+    ``(push_nt, next_state)`` (``push_nt == -1`` means shift). ``names[nt]`` is the rule's name.
+    """
+
+    names: tuple[str, ...]
+    labels: tuple[Label, ...]
+    states: tuple[tuple[tuple[dict[int, tuple[int, int]], bool, bool], ...], ...]
+    first: tuple[frozenset[int], ...]
+    keywords: dict[str, int]
+    operators: dict[str, int]
+    tokens: dict[str, int]
+    start: int
+
+    def nt_index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+# ---------------------------------------------------------------- reading the EBNF text
+
+
+def _meta_tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) tokens of the grammar; a NEWLINE ends a rule only outside brackets."""
+    out: list[tuple[str, str]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        pos = 0
+        while pos < len(line):
+            m = _META_TOKEN.match(line, pos)
+            if m is None or m.end() == pos:
+                break
+            pos = m.end()
+            if m.group(1) is not None:
+                break
+            if m.group(2) is not None:
+                out.append(("NAME", m.group(2)))
+            elif m.group(3) is not None:
+                out.append(("STRING", m.group(3)[1:-1]))
+            elif m.group(4) is not None:
+                out.append(("OP", m.group(4)))
+            elif m.group(5) is not None:
+                raise GrammarError(f"line {lineno}: unexpected {m.group(5)!r}")
+        out.append(("NEWLINE", ""))
+    out.append(("END", ""))
+    return out
+
+
+class _NFAState:
+    __slots__ = ("arcs",)
+
+    def __init__(self) -> None:
+        self.arcs: list[tuple[str | None, _NFAState]] = []
+
+
+class _MetaParser:
+    """Recursive-descent reader of the (small, trusted) grammar text into NFAs."""
+
+    def __init__(self, text: str) -> None:
+        self.toks = _meta_tokens(text)
+        self.pos = 0
+        self.depth = 0
+
+    def peek(self) -> tuple[str, str]:
+        kind, value = self.toks[self.pos]
+        while kind == "NEWLINE" and self.depth > 0:
+            self.pos += 1
+            kind, value = self.toks[self.pos]
+        return kind, value
+
+    def take(self, kind: str, value: str | None = None) -> str:
+        k, v = self.peek()
+        if k != kind or (value is not None and v != value):
+            raise GrammarError(f"expected {kind} {value or ''}, got {k} {v!r}")
+        self.pos += 1
+        return v
+
+    def rules(self) -> list[tuple[str, _NFAState, _NFAState]]:
+        out = []
+        while True:
+            kind, _ = self.peek()
+            if kind == "END":
+                return out
+            if kind == "NEWLINE":
+                self.pos += 1
+                continue
+            name = self.take("NAME")
+            self.take("OP", ":")
+            start, end = self.rhs()
+            self.take("NEWLINE")
+            out.append((name, start, end))
+
+    def rhs(self) -> tuple[_NFAState, _NFAState]:
+        a, z = self.alt()
+        if self.peek() != ("OP", "|"):
+            return a, z
+        start, end = _NFAState(), _NFAState()
+        start.arcs.append((None, a))
+        z.arcs.append((None, end))
+        while self.peek() == ("OP", "|"):
+            self.pos += 1
+            a, z = self.alt()
+            start.arcs.append((None, a))
+            z.arcs.append((None, end))
+        return start, end
+
+    def alt(self) -> tuple[_NFAState, _NFAState]:
+        a, b = self.item()
+        while self.peek()[0] in ("NAME", "STRING") or self.peek() in (("OP", "("), ("OP", "[")):
+            c, d = self.item()
+            b.arcs.append((None, c))
+            b = d
+        return a, b
+
+    def item(self) -> tuple[_NFAState, _NFAState]:
+        if self.peek() == ("OP", "["):
+            self.pos += 1
+            self.depth += 1
+            a, z = self.rhs()
+            self.take("OP", "]")
+            self.depth -= 1
+            a.arcs.append((None, z))
+            return a, z
+        a, z = self.atom()
+        kind, value = self.peek()
+        if kind == "OP" and value in "+*":
+            self.pos += 1
+            z.arcs.append((None, a))
+            if value == "+":
+                return a, z
+            return a, a
+        return a, z
+
+    def atom(self) -> tuple[_NFAState, _NFAState]:
+        kind, value = self.peek()
+        if (kind, value) == ("OP", "("):
+            self.pos += 1
+            self.depth += 1
+            a, z = self.rhs()
+            self.take("OP", ")")
+            self.depth -= 1
+            return a, z
+        if kind in ("NAME", "STRING"):
+            self.pos += 1
+            a, z = _NFAState(), _NFAState()
+            a.arcs.append((value if kind == "NAME" else "'" + value, z))
+            return a, z
+        raise GrammarError(f"unexpected {kind} {value!r} in a rule")
+
+
+# ---------------------------------------------------------------- NFA -> DFA -> minimal DFA
+
+
+def _closure(state: _NFAState, into: set[_NFAState]) -> None:
+    todo = [state]
+    while todo:
+        s = todo.pop()
+        if s in into:
+            continue
+        into.add(s)
+        todo.extend(nxt for lbl, nxt in s.arcs if lbl is None)
+
+
+def _make_dfa(start: _NFAState, finish: _NFAState) -> list[tuple[bool, dict[str, int]]]:
+    """Subset construction, then merging of equivalent states; state 0 is the start state."""
+    first: set[_NFAState] = set()
+    _closure(start, first)
+    sets = [frozenset(first)]
+    index = {sets[0]: 0}
+    arcs: list[dict[str, int]] = []
+    i = 0
+    while i < len(sets):
+        moves: dict[str, set[_NFAState]] = {}
+        for s in sets[i]:
+            for lbl, nxt in s.arcs:
+                if lbl is not None:
+                    _closure(nxt, moves.setdefault(lbl, set()))
+        out: dict[str, int] = {}
+        for lbl, target in moves.items():  # insertion order follows the rule text
+            key = frozenset(target)
+            if key not in index:
+                index[key] = len(sets)
+                sets.append(key)
+            out[lbl] = index[key]
+        arcs.append(out)
+        i += 1
+    final = [finish in s for s in sets]
+    # Merge states with equal finality and equal arcs until nothing changes (as pgen does).
+    changed = True
+    alive = list(range(len(sets)))
+    while changed:
+        changed = False
+        for a_pos, a in enumerate(alive):
+            for b in alive[a_pos + 1 :]:
+                if final[a] == final[b] and arcs[a] == arcs[b]:
+                    alive.remove(b)
+                    for st in alive:
+                        arcs[st] = {lbl: (a if t == b else t) for lbl, t in arcs[st].items()}
+                    changed = True
+                    break
+            if changed:
+                break
+    renum = {old: new for new, old in enumerate(alive)}
+    return [(final[old], {lbl: renum[t] for lbl, t in arcs[old].items()}) for old in alive]
+
+
+# ---------------------------------------------------------------- labels, first sets, accelerators
+
+
+def generate(text: str, start: str = "file_input") -> Grammar:
+    """Build the LL(1) tables of the grammar ``text`` (raises GrammarError if it is not LL(1))."""
+    rules = _MetaParser(text).rules()
+    names = tuple(name for name, _, _ in rules)
+    nt_of = {name: i for i, name in enumerate(names)}
+    dfas = [_make_dfa(a, z) for _, a, z in rules]
+
+    labels: list[Label] = []
+    label_of: dict[Label, int] = {}
+
+    def label(sym: str) -> int:
+        if sym.startswith("'"):
+            word = sym[1:]
+            if word[:1].isalpha() or word[:1] == "_":
+                lab = Label("keyword", word)
+            else:
+                lab = Label("op", OPERATOR_ALIASES.get(word, word))
+        elif sym in nt_of:
+            lab = Label("nt", sym)
+        elif sym in TOKEN_CLASSES:
+            lab = Label("token", sym)
+        else:
+            raise GrammarError(f"unknown symbol {sym!r}")
+        if lab not in label_of:
+            label_of[lab] = len(labels)
+            labels.append(lab)
+        return label_of[lab]
+
+    dfa_arcs = [[(final, [(label(sym), t) for sym, t in arcs.items()]) for final, arcs in dfa] for dfa in dfas]
+
+    # FIRST sets, computed iteratively (no recursion); the grammar must not be left-recursive.
+    first: list[frozenset[int] | None] = [None] * len(names)
+    for root in range(len(names)):
+        order: list[int] = []
+        todo = [root]
+        seen: set[int] = set()
+        while todo:
+            nt = todo.pop()
+            if first[nt] is not None or nt in seen:
+                continue
+            seen.add(nt)
+            order.append(nt)
+            for lbl, _ in dfa_arcs[nt][0][1]:
+                if labels[lbl].kind == "nt":
+                    todo.append(nt_of[labels[lbl].value])
+        for nt in reversed(order):
+            acc: set[int] = set()
+            for lbl, _ in dfa_arcs[nt][0][1]:
+                if labels[lbl].kind == "nt":
+                    sub = first[nt_of[labels[lbl].value]]
+                    if sub is None:
+                        raise GrammarError(f"left recursion through {names[nt]}")
+                    acc |= sub
+                else:
+                    acc.add(lbl)
+            first[nt] = frozenset(acc)
+    firsts = tuple(f or frozenset() for f in first)
+
+    states = []
+    for nt, dfa in enumerate(dfa_arcs):
+        rows = []
+        for s_index, (final, arcs) in enumerate(dfa):
+            accel: dict[int, tuple[int, int]] = {}
+            for lbl, target in arcs:
+                lab = labels[lbl]
+                if lab.kind == "nt":
+                    sub_nt = nt_of[lab.value]
+                    for f in firsts[sub_nt]:
+                        if f in accel:
+                            raise GrammarError(f"{names[nt]} state {s_index}: ambiguous on {labels[f]}")
+                        accel[f] = (sub_nt, target)
+                else:
+                    if lbl in accel and accel[lbl] != (-1, target):
+                        raise GrammarError(f"{names[nt]} state {s_index}: ambiguous on {lab}")
+                    accel[lbl] = (-1, target)
+            rows.append((accel, final, final and not arcs))
+        states.append(tuple(rows))
+
+    keywords = {lab.value: i for i, lab in enumerate(labels) if lab.kind == "keyword"}
+    operators = {lab.value: i for i, lab in enumerate(labels) if lab.kind == "op"}
+    tokens = {lab.value: i for i, lab in enumerate(labels) if lab.kind == "token"}
+    return Grammar(
+        names=names,
+        labels=tuple(labels),
+        states=tuple(states),
+        first=firsts,
+        keywords=keywords,
+        operators=operators,
+        tokens=tokens,
+        start=nt_of[start],
+    )

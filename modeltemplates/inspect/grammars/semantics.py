@@ -1,0 +1,1475 @@
+"""What CPython checks between parsing and running: ``ast.c``, ``future.c``, ``symtable.c`` and the
+syntax errors of ``compile.c``, for 2.7 and 3.7.
+
+One iterative walk over the concrete syntax tree (no recursion proportional to the input) records
+the first error of each compiler phase; the earliest phase wins, as in CPython (the AST is built
+for the whole module before the future statements are read, then the symbol table, then the code).
+Messages and locations follow each version's C sources: ``ast.c`` errors carry the 0-based column
+of the node in 3.7 and no offset in 2.7; ``future.c``/``symtable.c``/``compile.c`` likewise.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from modeltemplates.inspect.grammars import Language
+    from modeltemplates.inspect.pytokens import SourceText
+
+Node = Any  # pyparse.Node (duck-typed here to avoid an import cycle)
+
+
+@attrs.frozen
+class Problem:
+    """A compile-phase error; ``with_text`` marks errors whose SyntaxError gets the line text."""
+
+    kind: str
+    message: str
+    line: int | None
+    offset: int | None
+    source_line: int
+    source_column: int | None = None
+    exc_type: str = "SyntaxError"
+    with_text: bool = False
+    text_line: int = 0
+
+
+@attrs.frozen
+class Outcome:
+    problem: Problem | None
+    future_features: frozenset[str] = frozenset()
+
+
+# Phases in the order CPython runs them.
+_AST, _FUTURE, _SYMTABLE, _ANALYZE, _COMPILE = range(5)
+
+# symtable flags
+DEF_GLOBAL, DEF_LOCAL, DEF_PARAM, DEF_NONLOCAL, USE, DEF_IMPORT, DEF_ANNOT = (1 << i for i in range(7))
+DEF_BOUND = DEF_LOCAL | DEF_PARAM | DEF_IMPORT
+
+_SMALL_LEAVES = {"pass", "break", "continue", "return", "raise", "yield", "print"}
+_COMPOUND = {
+    "if_stmt", "while_stmt", "for_stmt", "try_stmt", "with_stmt", "funcdef", "classdef",
+    "decorated", "async_stmt", "async_funcdef",
+}
+_BINOPS = {"expr", "xor_expr", "and_expr", "shift_expr", "arith_expr", "term"}
+_COMP_FOR = {"comp_for", "sync_comp_for", "list_for"}
+_TUPLES = {"testlist", "exprlist", "testlist_star_expr", "testlist_safe", "testlist1", "testlist_comp"}
+
+
+class _Scope:
+    """A symbol-table block."""
+
+    __slots__ = (
+        "kind", "name", "line", "col", "parent", "children", "symbols", "directives", "generator",
+        "returns_value", "coroutine", "unoptimized", "opt_line", "order",
+    )
+
+    def __init__(self, kind: str, name: str, line: int, col: int, parent: _Scope | None) -> None:
+        self.kind = kind  # module, class, function, lambda, comprehension
+        self.name = name
+        self.line = line
+        self.col = col
+        self.parent = parent
+        self.children: list[_Scope] = []
+        self.symbols: dict[str, int] = {}
+        self.directives: dict[str, tuple[int, int]] = {}
+        self.generator = False
+        self.returns_value = False
+        self.coroutine = False
+        self.unoptimized = 0  # 2.7: 1 import *, 2 bare exec
+        self.opt_line = 0
+        if parent is not None:
+            parent.children.append(self)
+
+    @property
+    def is_function(self) -> bool:
+        return self.kind in ("function", "lambda", "comprehension")
+
+
+@attrs.define
+class _Ctx:
+    scope: _Scope
+    loop: bool = False  # a loop encloses us in this function
+    finally_: bool = False  # the innermost block is a 'finally' body (for 'continue')
+    in_async: bool = False  # directly inside an 'async def'
+
+
+class _Found(Exception):
+    pass
+
+
+def check(tree: Node, lang: Language, decoded: SourceText, print_function: bool, filename: str) -> Outcome:
+    """Run the post-parse checks of ``lang`` over ``tree``."""
+    checker = _Checker(lang, decoded, print_function, filename)
+    return checker.run(tree)
+
+
+class _Checker:
+    def __init__(self, lang: Language, decoded: SourceText, print_function: bool, filename: str) -> None:
+        self.lang = lang
+        self.py3 = lang.version[0] >= 3
+        self.decoded = decoded
+        self.text = decoded.text
+        self.print_function = print_function
+        self.filename = filename
+        self.first: list[Problem | None] = [None] * 5
+        self.future: set[str] = set()
+        self.unicode_literals = False
+        self._line_starts: list[int] | None = None
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def line_start(self, line: int) -> int:
+        if self._line_starts is None:
+            starts = [0]
+            text = self.text
+            pos = text.find("\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = text.find("\n", pos + 1)
+            self._line_starts = starts
+        starts = self._line_starts
+        return starts[line - 1] if 0 < line <= len(starts) else 0
+
+    def byte_col(self, node: Node) -> int:
+        """CPython's ``col_offset`` of a node: UTF-8 bytes from the line start."""
+        leaf = _first_leaf(node)
+        start = self.line_start(leaf.line)
+        return len(self.text[start : start + leaf.column - 1].encode("utf-8", "surrogateescape"))
+
+    def error(self, phase: int, message: str, node: Node | None, *, offset: str = "col",
+              line: int | None = None, with_text: bool | None = None) -> None:
+        """Record ``message`` for ``phase`` unless an earlier error of that phase exists.
+
+        ``offset``: ``col`` (the node's 0-based column in 3.x, None in 2.7), ``none``, ``col1``.
+        """
+        if self.first[phase] is not None:
+            return
+        leaf = _first_leaf(node) if node is not None else None
+        src_line = leaf.line if leaf is not None else (line or 1)
+        src_col = leaf.column if leaf is not None else None
+        rep_line = line if line is not None else src_line
+        off: int | None = None
+        if offset == "col" and self.py3 and node is not None:
+            off = self.byte_col(node)
+        if with_text is None:
+            with_text = phase in (_AST, _COMPILE)
+        self.first[phase] = Problem("syntax", message, rep_line, off, src_line, src_col, "SyntaxError",
+                                    with_text, rep_line)
+        if phase == _AST:
+            raise _Found
+
+    # ------------------------------------------------------------ driver
+
+    def run(self, tree: Node) -> Outcome:
+        module = _Scope("module", "top", 1, 0, None)
+        self.module = module
+        try:
+            self.walk(tree, module)
+        except _Found:
+            pass
+        if self.first[_AST] is None:
+            self.check_future(tree)
+            if self.first[_FUTURE] is None and self.first[_SYMTABLE] is None:
+                self.analyze(module)
+        for problem in self.first:
+            if problem is not None:
+                if problem is self.first[_FUTURE]:
+                    return Outcome(attrs.evolve(problem, kind="future"), frozenset(self.future))
+                return Outcome(problem, frozenset(self.future))
+        return Outcome(None, frozenset(self.future))
+
+    def walk(self, tree: Node, module: _Scope) -> None:
+        stack: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self.stack = stack
+        ctx = _Ctx(module)
+        for child in reversed(tree.children):
+            if child.type not in ("NEWLINE", "ENDMARKER"):
+                stack.append((self.stmt, (child, ctx)))
+        while stack:
+            func, args = stack.pop()
+            func(*args)
+
+    def push(self, func: Callable[..., None], *args: Any) -> None:
+        self.stack.append((func, args))
+
+    def push_all(self, items: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
+        """Schedule ``items`` to run in the given order."""
+        self.stack.extend(reversed(items))
+
+    # ------------------------------------------------------------ statements
+
+    def suite(self, node: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
+        if node.type == "suite":
+            return [(self.stmt, (c, ctx)) for c in node.children if c.type not in ("NEWLINE", "INDENT", "DEDENT")]
+        return [(self.stmt, (node, ctx))]
+
+    def stmt(self, node: Node, ctx: _Ctx) -> None:
+        t = node.type
+        if t == "simple_stmt":
+            self.push_all([(self.small, (c, ctx)) for c in node.children if c.type not in ("NEWLINE",) and c.value != ";"])
+            return
+        if t in _COMPOUND:
+            getattr(self, "s_" + t)(node, ctx)
+            return
+        self.small(node, ctx)
+
+    def small(self, node: Node, ctx: _Ctx) -> None:
+        t = node.type
+        if t == "NAME" and node.value in _SMALL_LEAVES:
+            v = node.value
+            if v == "print" and not self.py3 and not self.print_function:
+                return
+            if v in ("pass", "raise"):
+                return
+            if v == "break":
+                if not ctx.loop:
+                    self.error(_COMPILE, "'break' outside loop", node)
+                return
+            if v == "continue":
+                self.check_continue(node, ctx)
+                return
+            if v == "return":
+                self.check_return(node, ctx, False)
+                return
+            if v == "yield":
+                self.yield_expr(node, ctx)
+                return
+        handler = getattr(self, "s_" + t, None)
+        if handler is not None:
+            handler(node, ctx)
+            return
+        self.push(self.expr, node, ctx)
+
+    def check_continue(self, node: Node, ctx: _Ctx) -> None:
+        if ctx.finally_:
+            self.error(_COMPILE, "'continue' not supported inside 'finally' clause", node)
+        elif not ctx.loop:
+            self.error(_COMPILE, "'continue' not properly in loop", node)
+
+    def check_return(self, node: Node, ctx: _Ctx, has_value: bool) -> None:
+        scope = ctx.scope
+        if not scope.is_function or scope.kind == "comprehension":
+            self.error(_COMPILE, "'return' outside function", node)
+            return
+        if has_value:
+            if not self.py3 and scope.generator:
+                self.error(_SYMTABLE, "'return' with argument inside generator", node, offset="none")
+            scope.returns_value = True
+            if self.py3 and scope.coroutine and scope.generator:
+                self.error(_COMPILE, "'return' with value in async generator", node)
+
+    def s_return_stmt(self, node: Node, ctx: _Ctx) -> None:
+        self.check_return(node, ctx, True)
+        self.push(self.expr, node.children[1], ctx)
+
+    def s_raise_stmt(self, node: Node, ctx: _Ctx) -> None:
+        self.push_all([(self.expr, (c, ctx)) for c in node.children[1::2]])
+
+    def s_assert_stmt(self, node: Node, ctx: _Ctx) -> None:
+        self.push_all([(self.expr, (c, ctx)) for c in node.children[1::2]])
+
+    def s_print_stmt(self, node: Node, ctx: _Ctx) -> None:
+        self.push_all([(self.expr, (c, ctx)) for c in node.children[1:] if c.type != "OP"])
+
+    def s_exec_stmt(self, node: Node, ctx: _Ctx) -> None:
+        if len(node.children) == 2 and ctx.scope.kind != "module":
+            ctx.scope.unoptimized |= 2
+            ctx.scope.opt_line = ctx.scope.opt_line or node.line
+        self.push_all([(self.expr, (c, ctx)) for c in node.children[1::2]])
+
+    def s_del_stmt(self, node: Node, ctx: _Ctx) -> None:
+        target = node.children[1]
+        items = target.children[::2] if target.type == "exprlist" else [target]
+        for item in items:
+            self.set_context(item, "del", item, ctx)
+
+    def s_global_stmt(self, node: Node, ctx: _Ctx) -> None:
+        self.directive(node, ctx, DEF_GLOBAL, "global")
+
+    def s_nonlocal_stmt(self, node: Node, ctx: _Ctx) -> None:
+        self.directive(node, ctx, DEF_NONLOCAL, "nonlocal")
+
+    def directive(self, node: Node, ctx: _Ctx, flag: int, word: str) -> None:
+        scope = ctx.scope
+        for name_node in node.children[1::2]:
+            name = name_node.value
+            cur = scope.symbols.get(name, 0)
+            if self.py3 and cur & (DEF_PARAM | DEF_LOCAL | USE | DEF_ANNOT):
+                if cur & DEF_PARAM:
+                    msg = f"name '{name}' is parameter and {word}"
+                elif cur & USE:
+                    msg = f"name '{name}' is used prior to {word} declaration"
+                elif cur & DEF_ANNOT:
+                    msg = f"annotated name '{name}' can't be {word}"
+                else:
+                    msg = f"name '{name}' is assigned to before {word} declaration"
+                self.error(_SYMTABLE, msg, node, with_text=False)
+            scope.symbols[name] = cur | flag
+            scope.directives.setdefault(name, (node.line, self.byte_col(node) if self.py3 else 0))
+
+    def s_import_name(self, node: Node, ctx: _Ctx) -> None:
+        names = node.children[1]
+        items = names.children[::2] if names.type == "dotted_as_names" else [names]
+        for item in items:
+            if item.type == "dotted_as_name":
+                bound = item.children[2]
+                self.forbidden(bound, bound, ctx)
+                self.bind(bound.value, DEF_IMPORT, ctx)
+            elif item.type == "dotted_name":
+                self.bind(item.children[0].value, DEF_IMPORT, ctx)
+            else:
+                self.forbidden(item, item, ctx)
+                self.bind(item.value, DEF_IMPORT, ctx)
+
+    def s_import_from(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        i = 1
+        module = None
+        while i < len(kids) and not (kids[i].type == "NAME" and kids[i].value == "import"):
+            if kids[i].type != "OP":
+                module = _dotted(kids[i])
+            i += 1
+        rest = kids[i + 1 :]
+        if rest[0].type == "OP" and rest[0].value == "*":
+            if self.py3 and ctx.scope.kind != "module":
+                s = ctx.scope
+                self.error(_SYMTABLE, "import * only allowed at module level", None, line=s.line,
+                           offset="none", with_text=False)
+                self.first[_SYMTABLE] = attrs.evolve(self.first[_SYMTABLE], offset=s.col)  # type: ignore[arg-type]
+            elif not self.py3 and ctx.scope.kind != "module":
+                ctx.scope.unoptimized |= 1
+                ctx.scope.opt_line = ctx.scope.opt_line or node.line
+            return
+        names = rest[1] if rest[0].type == "OP" else rest[0]
+        if names.type == "import_as_names":
+            items = names.children[::2]
+            if rest[0].type != "OP" and len(names.children) % 2 == 0:
+                self.error(_AST, "trailing comma not allowed without surrounding parentheses", names)
+        else:
+            items = [names]
+        if module == "__future__" and not self.py3:
+            for item in items:
+                first = item if item.type == "NAME" else item.children[0]
+                if first.value == "unicode_literals":
+                    self.unicode_literals = True
+        for item in items:
+            if item.type == "import_as_name":
+                bound = item.children[2]
+                if not self.py3:
+                    self.forbidden(bound, bound, ctx)
+                else:
+                    self.forbidden(bound, bound, ctx)
+                self.bind(bound.value, DEF_IMPORT, ctx)
+            else:
+                self.forbidden(item, item, ctx)
+                self.bind(item.value, DEF_IMPORT, ctx)
+
+    def s_expr_stmt(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        second = kids[1]
+        if second.type == "augassign" or (second.type == "OP" and second.value not in ("=",) and second.value.endswith("=")):
+            target = kids[0]
+            self.expr_then(target, ctx)
+            self.set_context(target, "store", target, ctx, visit=False, aug=True)
+            kind = self.kind(target)
+            if kind not in ("Name", "Attribute", "Subscript"):
+                self.error(_AST, "illegal expression for augmented assignment", target)
+            self.push(self.expr, kids[2], ctx)
+            return
+        if second.type == "annassign":
+            self.annassign(node, ctx)
+            return
+        # a normal assignment: targets left to right, then the value
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        for target in kids[:-2:2]:
+            if target.type == "yield_expr" or (target.type == "NAME" and target.value == "yield"):
+                items.append((self.ast_error_at, ("assignment to yield expression not possible", target)))
+                break
+            items.append((self.assign_target, (target, ctx)))
+        items.append((self.expr, (kids[-1], ctx)))
+        self.push_all(items)
+
+    def ast_error_at(self, message: str, node: Node) -> None:
+        self.error(_AST, message, node)
+
+    def assign_target(self, target: Node, ctx: _Ctx) -> None:
+        self.expr_then(target, ctx)
+        self.set_context(target, "store", target, ctx, visit=False)
+        self.starred_targets(target)
+
+    def expr_then(self, node: Node, ctx: _Ctx, load: bool = False) -> None:
+        """Run the AST checks of ``node``'s sub-expressions now (targets are converted first)."""
+        saved = self.stack
+        self.stack = []
+        if load:
+            self.expr(node, ctx)
+        else:
+            self.scan_only(_unparen(node), ctx)
+        while self.stack:
+            func, args = self.stack.pop()
+            func(*args)
+        self.stack = saved
+
+    def scan_only(self, node: Node, ctx: _Ctx) -> None:
+        """Visit the loads inside a target (subscripts, attribute bases, call arguments...)."""
+        kind = self.kind(node)
+        if kind == "Name":
+            return
+        if kind in ("Tuple", "List"):
+            for elt in self.elements(node):
+                self.push(self.scan_only, elt, ctx)
+            return
+        if kind == "Starred":
+            self.push(self.scan_only, node.children[1], ctx)
+            return
+        if kind in ("Attribute", "Subscript"):
+            self.trailer_loads(node, ctx)
+            return
+        self.push(self.expr, node, ctx, True)
+
+    def trailer_loads(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        start = 1 if kids[0].type == "NAME" and kids[0].value == "await" else 0
+        items = [(self.expr, (kids[start], ctx))]
+        for tr in kids[start + 1 :]:
+            items.append((self.trailer, (tr, ctx)))
+        self.push_all(items)
+
+    def annassign(self, node: Node, ctx: _Ctx) -> None:
+        target, ann = node.children[0], node.children[1]
+        deep = target
+        kind = self.kind(target)
+        self.expr_then(target, ctx)
+        if kind == "Name":
+            self.forbidden(target, node, ctx)
+        elif kind == "Attribute":
+            self.forbidden(target.children[-1].children[1], node, ctx)
+        elif kind == "Subscript":
+            pass
+        elif kind == "List":
+            self.error(_AST, "only single target (not list) can be annotated", target)
+        elif kind == "Tuple":
+            self.error(_AST, "only single target (not tuple) can be annotated", target)
+        else:
+            self.error(_AST, "illegal target for annotation", target)
+        simple = kind == "Name" and not (deep.type == "atom")
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (ann.children[1], ctx))]
+        if len(ann.children) == 4:
+            items.append((self.expr, (ann.children[3], ctx)))
+        self.push_all(items)
+        if kind == "Name":
+            name = target.value
+            cur = ctx.scope.symbols.get(name, 0)
+            if simple and cur & (DEF_GLOBAL | DEF_NONLOCAL) and ctx.scope.kind != "module":
+                word = "global" if cur & DEF_GLOBAL else "nonlocal"
+                self.error(_SYMTABLE, f"annotated name '{name}' can't be {word}", node, with_text=False)
+            self.bind(name, DEF_LOCAL | (DEF_ANNOT if simple else 0), ctx)
+
+    def s_if_stmt(self, node: Node, ctx: _Ctx) -> None:
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        kids = node.children
+        i = 0
+        while i < len(kids):
+            word = kids[i].value
+            if word in ("if", "elif"):
+                items.append((self.expr, (kids[i + 1], ctx)))
+                items.extend(self.suite(kids[i + 3], ctx))
+                i += 4
+            else:
+                items.extend(self.suite(kids[i + 2], ctx))
+                i += 3
+        self.push_all(items)
+
+    def s_while_stmt(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        inner = attrs.evolve(ctx, loop=True, finally_=False)
+        items = [(self.expr, (kids[1], ctx))]
+        items.extend(self.suite(kids[3], inner))
+        if len(kids) == 7:
+            items.extend(self.suite(kids[6], ctx))
+        self.push_all(items)
+
+    def s_for_stmt(self, node: Node, ctx: _Ctx, is_async: bool = False) -> None:
+        kids = node.children
+        if is_async and not ctx.in_async:
+            self.error(_COMPILE, "'async for' outside async function", node)
+        inner = attrs.evolve(ctx, loop=True, finally_=False)
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        if len(kids) == 9:
+            items.extend(self.suite(kids[8], ctx))  # ast.c builds the else-suite first
+        items.append((self.for_target, (kids[1], ctx)))
+        items.append((self.expr, (kids[3], ctx)))
+        items.extend(self.suite(kids[5], inner))
+        self.push_all(items)
+
+    def for_target(self, target: Node, ctx: _Ctx) -> None:
+        items = target.children[::2] if target.type == "exprlist" else [target]
+        for item in items:
+            self.expr_then(item, ctx)
+            self.set_context(item, "store", item, ctx, visit=False)
+        self.starred_targets(target)
+
+    def s_try_stmt(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        items = list(self.suite(kids[2], ctx))
+        i = 3
+        handlers: list[Node] = []
+        while i < len(kids):
+            head = kids[i]
+            if head.type == "except_clause" or head.value == "except":
+                handlers.append(head)
+                items.append((self.except_clause, (head, ctx)))
+                items.extend(self.suite(kids[i + 2], ctx))
+                i += 3
+            elif head.value == "else":
+                items.extend(self.suite(kids[i + 2], ctx))
+                i += 3
+            else:  # finally
+                fin = attrs.evolve(ctx, finally_=True)
+                items.extend(self.suite(kids[i + 2], fin))
+                i += 3
+        for j, h in enumerate(handlers[:-1]):
+            if h.type == "NAME":  # a bare 'except:' before others
+                items.append((self.compile_error_at, ("default 'except:' must be last", h)))
+                break
+            del j
+        self.push_all(items)
+
+    def compile_error_at(self, message: str, node: Node) -> None:
+        self.error(_COMPILE, message, node)
+
+    def except_clause(self, node: Node, ctx: _Ctx) -> None:
+        if node.type == "NAME":
+            return
+        kids = node.children
+        if len(kids) == 4:
+            name = kids[3]
+            if self.py3:
+                self.forbidden(name, name, ctx)
+                self.bind(name.value, DEF_LOCAL, ctx)
+            else:
+                self.expr_then(name, ctx)
+                self.set_context(name, "store", name, ctx, visit=False)
+        self.push(self.expr, kids[1], ctx)
+
+    def s_with_stmt(self, node: Node, ctx: _Ctx, is_async: bool = False) -> None:
+        kids = node.children
+        if is_async and not ctx.in_async:
+            self.error(_COMPILE, "'async with' outside async function", node)
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        for item in kids[1:-2:2]:
+            items.append((self.with_item, (item, ctx)))
+        items.extend(self.suite(kids[-1], attrs.evolve(ctx, finally_=False)))
+        self.push_all(items)
+
+    def with_item(self, item: Node, ctx: _Ctx) -> None:
+        if item.type != "with_item":
+            self.push(self.expr, item, ctx)
+            return
+        self.push_all([(self.expr, (item.children[0], ctx)), (self.with_target, (item, ctx))])
+
+    def with_target(self, item: Node, ctx: _Ctx) -> None:
+        target = item.children[2]
+        self.expr_then(target, ctx)
+        self.set_context(target, "store", item, ctx, visit=False)
+        self.starred_targets(target)
+
+    def s_async_stmt(self, node: Node, ctx: _Ctx) -> None:
+        inner = node.children[1]
+        if inner.type == "funcdef":
+            self.s_funcdef(inner, ctx, is_async=True, outer=node)
+        elif inner.type == "for_stmt":
+            self.s_for_stmt(inner, ctx, is_async=True)
+        else:
+            self.s_with_stmt(inner, ctx, is_async=True)
+
+    def s_async_funcdef(self, node: Node, ctx: _Ctx) -> None:
+        self.s_funcdef(node.children[1], ctx, is_async=True, outer=node)
+
+    def s_decorated(self, node: Node, ctx: _Ctx) -> None:
+        decs = node.children[0]
+        dec_list = decs.children if decs.type == "decorators" else [decs]
+        items = [(self.decorator, (d, ctx)) for d in dec_list]
+        items.append((self.stmt, (node.children[1], ctx)))
+        self.push_all(items)
+
+    def decorator(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        name = kids[1]
+        self.use((name if name.type == "NAME" else name.children[0]).value, ctx)
+        if len(kids) == 6:
+            self.push(self.call_args, kids[3], ctx, True)
+
+    def s_funcdef(self, node: Node, ctx: _Ctx, is_async: bool = False, outer: Node | None = None) -> None:
+        kids = node.children
+        name = kids[1]
+        self.forbidden(name, name, ctx)
+        self.bind(name.value, DEF_LOCAL, ctx)
+        params = kids[2]
+        body = kids[-1]
+        returns = kids[4] if self.py3 and len(kids) == 7 else None
+        scope = _Scope("function", name.value, (outer or node).line, self.byte_col(outer or node), ctx.scope)
+        scope.coroutine = is_async
+        inner = _Ctx(scope, in_async=is_async)
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.arguments, (params, ctx, scope))]
+        if returns is not None:
+            items.append((self.expr, (returns, ctx)))
+        items.extend(self.suite(body, inner))
+        self.push_all(items)
+
+    def s_classdef(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        name = kids[1]
+        self.forbidden(name, name, ctx)
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        if len(kids) == 7:
+            if self.py3:
+                items.append((self.call_args, (kids[3], ctx, False)))
+            else:
+                bases = kids[3]
+                for b in (bases.children[::2] if bases.type == "testlist" else [bases]):
+                    items.append((self.expr, (b, ctx)))
+        scope = _Scope("class", name.value, node.line, self.byte_col(node), ctx.scope)
+        items.extend(self.suite(kids[-1], _Ctx(scope)))
+        self.push_all(items)
+        self.bind(name.value, DEF_LOCAL, ctx)
+
+    # ------------------------------------------------------------ names and scopes
+
+    def bind(self, name: str, flag: int, ctx: _Ctx) -> None:
+        scope = ctx.scope
+        scope.symbols[name] = scope.symbols.get(name, 0) | flag
+
+    def use(self, name: str, ctx: _Ctx) -> None:
+        scope = ctx.scope
+        scope.symbols[name] = scope.symbols.get(name, 0) | USE
+
+    def forbidden(self, name_node: Node, where: Node, ctx: _Ctx, full: bool = False) -> None:
+        name = name_node.value
+        if self.py3:
+            if name == "__debug__" or (full and name in ("None", "True", "False")):
+                self.error(_AST, "assignment to keyword", where)
+        elif name in ("None", "__debug__"):
+            self.error(_AST, f"cannot assign to {name}", where)
+
+    def arguments(self, params: Node, ctx: _Ctx, scope: _Scope) -> None:
+        """ast_for_arguments + the symbol table's parameter definitions."""
+        node = params
+        if node.type == "parameters":
+            if len(node.children) == 2:
+                return
+            node = node.children[1]
+        if node.type not in ("typedargslist", "varargslist"):
+            kids = [node]
+        else:
+            kids = list(node.children)
+        found_default = False
+        star_seen = False
+        loads: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        names: list[Node] = []
+        i = 0
+        while i < len(kids):
+            ch = kids[i]
+            if ch.type == "OP" and ch.value in ("*", "**"):
+                if ch.value == "*":
+                    star_seen = True
+                    nxt = kids[i + 1] if i + 1 < len(kids) else None
+                    if self.py3 and (nxt is None or (nxt.type == "OP" and nxt.value == "," and i + 2 == len(kids))):
+                        self.error(_AST, "named arguments must follow bare *", ch)
+                    if nxt is not None and not (nxt.type == "OP"):
+                        names.append(nxt)
+                        loads.extend(self.annotation(nxt, ctx))
+                        i += 3
+                    else:
+                        i += 2
+                    continue
+                nxt = kids[i + 1]
+                names.append(nxt)
+                loads.extend(self.annotation(nxt, ctx))
+                i += 3
+                continue
+            if ch.type == "OP" and ch.value == ",":
+                i += 1
+                continue
+            has_default = i + 1 < len(kids) and kids[i + 1].type == "OP" and kids[i + 1].value == "="
+            if has_default:
+                loads.append((self.expr, (kids[i + 2], ctx)))
+                if not star_seen:
+                    found_default = True
+            elif found_default and not star_seen:
+                if not self.py3 and ch.type == "fpdef" and _paren_single(ch):
+                    self.error(_AST, "parenthesized arg with default", node)
+                self.error(_AST, "non-default argument follows default argument", node)
+            if ch.type == "fpdef" and not self.py3:
+                inner = _strip_fpdef(ch)
+                if inner.type == "NAME":
+                    names.append(inner)
+                else:
+                    for leaf in inner.iter_nodes():
+                        if leaf.type == "NAME":
+                            names.append(leaf)
+            else:
+                names.append(ch)
+                loads.extend(self.annotation(ch, ctx))
+            i += 3 if has_default else 1
+        for name_node in names:
+            leaf = name_node if name_node.type == "NAME" else name_node.children[0]
+            self.forbidden(leaf, leaf if self.py3 else node, ctx)
+        seen: set[str] = set()
+        for name_node in names:
+            leaf = name_node if name_node.type == "NAME" else name_node.children[0]
+            if leaf.value in seen:
+                msg = f"duplicate argument '{leaf.value}' in function definition"
+                self.error(_SYMTABLE, msg, None, line=scope.line, offset="none", with_text=False)
+                if self.py3 and self.first[_SYMTABLE] is not None and self.first[_SYMTABLE].message == msg:  # type: ignore[union-attr]
+                    self.first[_SYMTABLE] = attrs.evolve(self.first[_SYMTABLE], offset=scope.col)  # type: ignore[arg-type]
+            seen.add(leaf.value)
+            scope.symbols[leaf.value] = scope.symbols.get(leaf.value, 0) | DEF_PARAM
+        self.push_all(loads)
+
+    def annotation(self, tfpdef: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
+        if tfpdef.type == "tfpdef":
+            return [(self.expr, (tfpdef.children[2], ctx))]
+        return []
+
+    # ------------------------------------------------------------ expressions
+
+    def kind(self, node: Node) -> str:
+        """The AST node kind ast.c would build for ``node``."""
+        t = node.type
+        if t == "NAME":
+            if self.py3 and node.value in ("None", "True", "False"):
+                return "NameConstant"
+            return "Name"
+        if t in ("NUMBER", "STRING"):
+            return "Literal"
+        if t == "OP":
+            return "Ellipsis" if node.value == "..." else "Other"
+        if t == "atom":
+            kids = node.children
+            first = kids[0].value
+            if kids[0].type == "STRING":
+                return "Literal"
+            if first == "(":
+                if len(kids) == 2:
+                    return "Tuple"
+                inner = kids[1]
+                if inner.type == "yield_expr" or (inner.type == "NAME" and inner.value == "yield"):
+                    return "Yield"
+                if inner.type == "testlist_comp":
+                    return "GeneratorExp" if _has_comp(inner) else "Tuple"
+                return self.kind(inner)
+            if first == "[":
+                if len(kids) == 2:
+                    return "List"
+                inner = kids[1]
+                if inner.type in ("listmaker", "testlist_comp") and _has_comp(inner):
+                    return "ListComp"
+                return "List"
+            if first == "{":
+                if len(kids) == 2:
+                    return "Literal"
+                inner = kids[1]
+                if inner.type == "dictorsetmaker" and _has_comp(inner):
+                    is_dict = any(c.value == ":" for c in inner.children[:3]) or inner.children[0].value == "**"
+                    return "DictComp" if is_dict else "SetComp"
+                return "Literal"
+            if first == "`":
+                return "Repr"
+            return "Other"
+        if t in ("power", "atom_expr"):
+            kids = node.children
+            if kids[-2].type == "OP" and kids[-2].value == "**":
+                return "Operator"
+            if t == "power" and self.py3:
+                return "Operator"
+            if kids[0].type == "NAME" and kids[0].value == "await":
+                return "Await"
+            last = kids[-1]
+            if last.type == "trailer":
+                v = last.children[0].value
+                return {"(": "Call", "[": "Subscript", ".": "Attribute"}[v]
+            return "Other"
+        if t in _BINOPS or t in ("factor", "not_test", "and_test", "or_test"):
+            return "Operator"
+        if t == "comparison":
+            return "Compare"
+        if t in ("test", "old_test", "test_nocond"):
+            return "IfExp" if len(node.children) == 5 else "Other"
+        if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
+            return "Lambda"
+        if t == "star_expr":
+            return "Starred"
+        if t == "yield_expr":
+            return "Yield"
+        if t in _TUPLES:
+            return "GeneratorExp" if t == "testlist_comp" and _has_comp(node) else "Tuple"
+        return "Other"
+
+    def elements(self, node: Node) -> list[Node]:
+        """Elements of a Tuple/List-kind node."""
+        if node.type in _TUPLES:
+            return list(node.children[::2])
+        if node.type == "atom":
+            kids = node.children
+            if len(kids) == 2:
+                return []
+            inner = kids[1]
+            if inner.type in _TUPLES or inner.type == "listmaker":
+                return list(inner.children[::2])
+            if kids[0].value == "(":
+                return self.elements(inner)
+            return [inner]
+        return []
+
+    def set_context(self, node: Node, ctx_kind: str, where: Node, ctx: _Ctx, visit: bool = True,
+                    aug: bool = False) -> None:
+        """ast.c ``set_context``: what may be assigned to / deleted, and the names it binds."""
+        work = [node]
+        store = ctx_kind == "store"
+        verb = "assign to" if store else "delete"
+        while work:
+            e = _unparen(work.pop())
+            kind = self.kind(e)
+            if kind == "Name":
+                if store:
+                    self.forbidden(e, where, ctx)
+                self.bind(e.value, DEF_LOCAL, ctx)
+                if visit:
+                    pass
+                continue
+            if kind == "Attribute":
+                if store:
+                    self.forbidden(e.children[-1].children[1], where, ctx, full=True)
+                if visit:
+                    self.trailer_loads(e, ctx)
+                continue
+            if kind == "Subscript":
+                if visit:
+                    self.trailer_loads(e, ctx)
+                continue
+            if kind in ("Tuple", "List"):
+                elts = self.elements(e)
+                if kind == "Tuple" and not elts and not self.py3:
+                    self.error(_AST, f"can't {verb} ()", where)
+                work.extend(reversed(elts))
+                continue
+            if kind == "Starred" and self.py3:
+                work.append(e.children[1])
+                continue
+            name = {
+                "Lambda": "lambda", "Call": "function call", "Operator": "operator",
+                "GeneratorExp": "generator expression", "Yield": "yield expression",
+                "Await": "await expression", "ListComp": "list comprehension",
+                "SetComp": "set comprehension", "DictComp": "dict comprehension", "Literal": "literal",
+                "NameConstant": "keyword", "Ellipsis": "Ellipsis", "Compare": "comparison",
+                "IfExp": "conditional expression", "Repr": "repr",
+            }.get(kind, "operator")
+            self.error(_AST, f"can't {verb} {name}", where)
+        if not store and self.py3:
+            for e in node.iter_nodes():
+                if e.type == "star_expr":
+                    self.error(_COMPILE, "can't use starred expression here", e)
+                    break
+
+    def starred_targets(self, node: Node) -> None:
+        """compile.c: at most one starred target per tuple/list, never a bare one."""
+        if not self.py3:
+            return
+        work = [node]
+        while work:
+            e = work.pop()
+            kind = self.kind(e)
+            if kind in ("Tuple", "List"):
+                elts = self.elements(e)
+                stars = [x for x in elts if self.kind(x) == "Starred"]
+                if len(stars) > 1:
+                    self.error(_COMPILE, "two starred expressions in assignment", e)
+                for x in elts:
+                    work.append(_unparen(x.children[1] if self.kind(x) == "Starred" else x))
+            elif kind == "Starred" and e is node:
+                self.error(_COMPILE, "starred assignment target must be in a list or tuple", e)
+
+    def expr(self, node: Node, ctx: _Ctx, in_target: bool = False) -> None:
+        """Check an expression in load context (pushes its parts)."""
+        t = node.type
+        if t == "NAME":
+            if not (self.py3 and node.value in ("None", "True", "False")):
+                self.use(node.value, ctx)
+            return
+        if t == "NUMBER" or t == "OP":
+            return
+        if t == "STRING":
+            self.strings([node], node, ctx)
+            return
+        if t == "atom":
+            self.atom(node, ctx)
+            return
+        if t in ("power", "atom_expr"):
+            kids = node.children
+            if kids[0].type == "NAME" and kids[0].value == "await":
+                self.check_await(node, ctx)
+            items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+            for k in kids:
+                if k.type == "trailer":
+                    items.append((self.trailer, (k, ctx)))
+                elif not (k.type == "OP" or (k.type == "NAME" and k.value == "await" and k is kids[0])):
+                    items.append((self.expr, (k, ctx)))
+            self.push_all(items)
+            return
+        if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
+            kids = node.children
+            scope = _Scope("lambda", "lambda", node.line, self.byte_col(node), ctx.scope)
+            inner = _Ctx(scope)
+            items = []
+            if len(kids) == 4:
+                items.append((self.arguments, (kids[1], ctx, scope)))
+            items.append((self.expr, (kids[-1], inner)))
+            self.push_all(items)
+            return
+        if t == "yield_expr":
+            self.yield_expr(node, ctx)
+            return
+        if t == "star_expr":
+            if not in_target:
+                self.error(_COMPILE, "can't use starred expression here", node)
+            self.push(self.expr, node.children[1], ctx)
+            return
+        if t == "comparison":
+            # ast.c converts the right-hand operands before the left one
+            kids = node.children
+            items = [(self.expr, (k, ctx)) for k in kids[2::2]] + [(self.expr, (kids[0], ctx))]
+            self.push_all(items)
+            return
+        if t in _TUPLES:
+            elts = node.children[::2]
+            self.push_all([(self.expr_elt, (k, ctx)) for k in elts])
+            return
+        self.push_all([(self.expr, (k, ctx)) for k in node.children if k.type != "OP" and not _is_word(k)])
+
+    def expr_elt(self, node: Node, ctx: _Ctx) -> None:
+        """An element of a tuple/list/set display: a starred item is allowed there."""
+        if node.type == "star_expr":
+            self.push(self.expr, node.children[1], ctx)
+        else:
+            self.expr(node, ctx)
+
+    def check_await(self, node: Node, ctx: _Ctx) -> None:
+        scope = ctx.scope
+        if not scope.is_function:
+            self.error(_COMPILE, "'await' outside function", node)
+        elif scope.kind != "comprehension" and not ctx.in_async:
+            self.error(_COMPILE, "'await' outside async function", node)
+
+    def yield_expr(self, node: Node, ctx: _Ctx) -> None:
+        scope = ctx.scope
+        is_from = node.type == "yield_expr" and node.children[1].type == "yield_arg"
+        if not scope.is_function:
+            self.error(_COMPILE, "'yield' outside function", node)
+        else:
+            if not self.py3 and scope.returns_value:
+                self.error(_SYMTABLE, "'return' with argument inside generator", node, offset="none")
+            scope.generator = True
+            if is_from and scope.coroutine:
+                self.error(_COMPILE, "'yield from' inside async function", node)
+        if node.type == "yield_expr":
+            arg = node.children[1]
+            if arg.type == "yield_arg":
+                arg = arg.children[1]
+            self.push(self.expr, arg, ctx)
+
+    def trailer(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        first = kids[0].value
+        if first == "(":
+            if len(kids) == 3:
+                self.call_args(kids[1], ctx, True)
+            return
+        if first == "[":
+            self.push(self.subscripts, kids[1], ctx)
+            return
+
+    def subscripts(self, node: Node, ctx: _Ctx) -> None:
+        items = node.children[::2] if node.type == "subscriptlist" else [node]
+        work: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        for item in items:
+            if item.type == "subscript":
+                for k in item.children:
+                    if k.type == "sliceop":
+                        if len(k.children) == 2:
+                            work.append((self.expr, (k.children[1], ctx)))
+                    elif k.type != "OP":
+                        work.append((self.expr, (k, ctx)))
+            elif item.type == "sliceop":
+                if len(item.children) == 2:
+                    work.append((self.expr, (item.children[1], ctx)))
+            elif item.type != "OP":
+                work.append((self.expr, (item, ctx)))
+        self.push_all(work)
+
+    def call_args(self, arglist: Node, ctx: _Ctx, allowgen: bool) -> None:
+        """ast_for_call: argument order, keywords, generator arguments."""
+        args = arglist.children if arglist.type == "arglist" else [arglist]
+        nch = len(args)
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        if self.py3:
+            for a in args:
+                if a.type == "argument" and len(a.children) == 2 and a.children[1].type in _COMP_FOR:
+                    if not allowgen:
+                        self.error(_AST, "invalid syntax", a)
+                    if nch > 1:
+                        self.error(_AST, "Generator expression must be parenthesized", a)
+            nkeywords = ndoublestars = 0
+            keywords: set[str] = set()
+            i = 0
+            while i < nch:
+                a = args[i]
+                if a.type == "OP":
+                    i += 1
+                    continue
+                if a.type != "argument":
+                    if nkeywords:
+                        msg = ("positional argument follows keyword argument unpacking" if ndoublestars
+                               else "positional argument follows keyword argument")
+                        self.error(_AST, msg, a)
+                    items.append((self.expr, (a, ctx)))
+                elif a.children[0].type == "OP" and a.children[0].value == "*":
+                    if ndoublestars:
+                        self.error(_AST, "iterable argument unpacking follows keyword argument unpacking", a)
+                    items.append((self.expr, (a.children[1], ctx)))
+                elif a.children[0].type == "OP" and a.children[0].value == "**":
+                    nkeywords += 1
+                    ndoublestars += 1
+                    items.append((self.expr, (a.children[1], ctx)))
+                elif a.children[1].type in _COMP_FOR:
+                    items.append((self.genexp, (a, ctx)))
+                else:
+                    key = a.children[0]
+                    kind = self.kind(key)
+                    if kind == "Lambda":
+                        self.error(_AST, "lambda cannot contain assignment", key)
+                    elif kind != "Name":
+                        self.error(_AST, "keyword can't be an expression", key)
+                    self.forbidden(key, a, ctx, full=True)
+                    if key.value in keywords:
+                        self.error(_AST, "keyword argument repeated", key)
+                    keywords.add(key.value)
+                    nkeywords += 1
+                    items.append((self.expr, (a.children[2], ctx)))
+                i += 1
+        else:
+            nargs = nkw = ngens = 0
+            for a in args:
+                if a.type == "OP":
+                    continue
+                if a.type != "argument":
+                    nargs += 1
+                elif a.children[1].type in _COMP_FOR:
+                    ngens += 1
+                elif a.children[1].value == "=":
+                    nkw += 1
+            stars = [i for i, a in enumerate(args) if a.type == "OP" and a.value in ("*", "**")]
+            positional = [a for i, a in enumerate(args) if a.type != "OP" and not (i - 1 in stars)]
+            del positional
+            if ngens > 1 or (ngens and (nargs - len(stars) or nkw)):
+                self.error(_AST, "Generator expression must be parenthesized if not sole argument", arglist)
+            if nargs - len(stars) + nkw + ngens > 255:
+                self.error(_AST, "more than 255 arguments", arglist)
+            seen_kw = False
+            vararg = False
+            keywords = set()
+            i = 0
+            while i < nch:
+                a = args[i]
+                if a.type == "OP":
+                    if a.value in ("*", "**"):
+                        vararg = vararg or a.value == "*"
+                        items.append((self.expr, (args[i + 1], ctx)))
+                        i += 2
+                        continue
+                    i += 1
+                    continue
+                if a.type != "argument":
+                    if seen_kw:
+                        self.error(_AST, "non-keyword arg after keyword arg", a)
+                    if vararg:
+                        self.error(_AST, "only named arguments may follow *expression", a)
+                    items.append((self.expr, (a, ctx)))
+                elif a.children[1].type in _COMP_FOR:
+                    items.append((self.genexp, (a, ctx)))
+                else:
+                    key = a.children[0]
+                    kind = self.kind(key)
+                    if kind == "Lambda":
+                        self.error(_AST, "lambda cannot contain assignment", key)
+                    elif kind != "Name":
+                        self.error(_AST, "keyword can't be an expression", key)
+                    self.forbidden(key, key, ctx)
+                    if key.value in keywords:
+                        self.error(_AST, "keyword argument repeated", key)
+                    keywords.add(key.value)
+                    seen_kw = True
+                    items.append((self.expr, (a.children[2], ctx)))
+                i += 1
+        self.push_all(items)
+
+    def atom(self, node: Node, ctx: _Ctx) -> None:
+        kids = node.children
+        if kids[0].type == "STRING":
+            self.strings(list(kids), node, ctx)
+            return
+        first = kids[0].value
+        if len(kids) == 2:
+            return
+        inner = kids[1]
+        if first == "`":
+            self.push(self.expr, inner, ctx)
+            return
+        if first == "(":
+            if inner.type == "testlist_comp" and _has_comp(inner):
+                self.genexp(inner, ctx)
+                return
+            if inner.type == "testlist_comp":
+                self.push_all([(self.expr_elt, (k, ctx)) for k in inner.children[::2]])
+                return
+            self.push(self.expr, inner, ctx)
+            return
+        if first == "[":
+            if inner.type in ("listmaker", "testlist_comp") and _has_comp(inner):
+                if self.py3:
+                    self.comprehension(inner, ctx, "list")
+                else:
+                    self.listcomp_27(inner, ctx)
+                return
+            if inner.type in ("listmaker", "testlist_comp"):
+                self.push_all([(self.expr_elt, (k, ctx)) for k in inner.children[::2]])
+                return
+            self.push(self.expr_elt, inner, ctx)
+            return
+        if first == "{":
+            if inner.type == "dictorsetmaker":
+                kk = inner.children
+                if _has_comp(inner):
+                    is_dict = kk[0].value == "**" or (len(kk) > 1 and kk[1].value == ":")
+                    if kk[0].value == "**":
+                        self.error(_AST, "dict unpacking cannot be used in dict comprehension", node)
+                    self.comprehension(inner, ctx, "dict" if is_dict else "set")
+                    return
+                self.push_all([(self.expr_elt, (k, ctx)) for k in kk if k.type != "OP" or k.value not in (",", ":", "**")])
+                return
+            self.push(self.expr_elt, inner, ctx)
+
+    def genexp(self, node: Node, ctx: _Ctx) -> None:
+        self.comprehension(node, ctx, "genexp")
+
+    def comprehension(self, node: Node, ctx: _Ctx, kind: str) -> None:
+        """A comprehension: its own scope, the first iterable evaluated outside it."""
+        kids = node.children
+        comp = next(k for k in kids if k.type in _COMP_FOR)
+        elt_nodes = [k for k in kids[: kids.index(comp)] if not (k.type == "OP" and k.value in (":", "**"))]
+        if self.py3 and elt_nodes and self.kind(elt_nodes[0]) == "Starred":
+            self.error(_AST, "iterable unpacking cannot be used in comprehension", elt_nodes[0])
+        scope = _Scope("comprehension", kind, node.line, self.byte_col(node), ctx.scope)
+        inner = _Ctx(scope, in_async=ctx.in_async)
+        fors = _comp_chain(comp)
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        items.append((self.expr, (elt_nodes[0], inner)))
+        if len(elt_nodes) > 1:
+            items.append((self.expr, (elt_nodes[1], inner)))
+        for index, (for_node, is_async) in enumerate(fors):
+            target, iterable = for_node.children[1], for_node.children[3]
+            items.append((self.comp_target, (target, inner)))
+            items.append((self.expr, (iterable, ctx if index == 0 else inner)))
+            for cond in _comp_ifs(for_node):
+                items.append((self.expr, (cond, inner)))
+            if is_async and not ctx.in_async and kind != "genexp" and self.py3:
+                items.append((self.compile_error_at,
+                              ("asynchronous comprehension outside of an asynchronous function", node)))
+        self.push_all(items)
+
+    def listcomp_27(self, node: Node, ctx: _Ctx) -> None:
+        """2.7 list comprehensions run in the enclosing scope."""
+        kids = node.children
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (kids[0], ctx))]
+        for for_node, _ in _comp_chain(kids[1]):
+            items.append((self.comp_target, (for_node.children[1], ctx)))
+            items.append((self.expr, (for_node.children[3], ctx)))
+            for cond in _comp_ifs(for_node):
+                items.append((self.expr, (cond, ctx)))
+        self.push_all(items)
+
+    def comp_target(self, target: Node, ctx: _Ctx) -> None:
+        items = target.children[::2] if target.type == "exprlist" else [target]
+        for item in items:
+            self.expr_then(item, ctx)
+            self.set_context(item, "store", item, ctx, visit=False)
+        self.starred_targets(target)
+
+    # ------------------------------------------------------------ string literals
+
+    def strings(self, tokens: list[Node], atom: Node, ctx: _Ctx) -> None:
+        from modeltemplates.inspect.grammars import fstrings  # local: fstrings imports pyparse
+
+        if self.py3:
+            fstrings.check_strings_3x(self, tokens, atom, ctx)
+        else:
+            fstrings.check_strings_27(self, tokens, atom)
+
+    # ------------------------------------------------------------ future.c
+
+    def check_future(self, tree: Node) -> None:
+        """future.c's ``future_parse`` and compile.c's check of later future imports."""
+        stmts = _module_statements(tree)
+        done = False
+        prev_line = 0
+        ff_lineno = -1
+        found_doc = False
+        first = 1 if self.py3 and stmts and _is_docstring(stmts[0][0]) else 0
+        late = "from __future__ imports must occur at the beginning of the file"
+        off = "col" if self.py3 else "none"
+        for node, line in stmts[first:]:
+            if done and line > prev_line:
+                break
+            prev_line = line
+            if node.type == "import_from" and _dotted(node.children[1]) == "__future__":
+                if done:
+                    self.error(_FUTURE, late, node, offset=off, with_text=False)
+                    return
+                rest = node.children[3:]
+                names = rest[1] if rest[0].type == "OP" and rest[0].value == "(" else rest[0]
+                items = names.children[::2] if names.type == "import_as_names" else [names]
+                for item in items:
+                    feature = (item if not item.children else item.children[0]).value
+                    if feature == "braces":
+                        self.error(_FUTURE, "not a chance", node, offset=off, with_text=False)
+                        return
+                    if feature not in self.lang.future_features:
+                        self.error(_FUTURE, f"future feature {feature} is not defined", node, offset=off,
+                                   with_text=False)
+                        return
+                    self.future.add(feature)
+                ff_lineno = line
+            elif not self.py3 and not found_doc and (node.type == "STRING" or node.type == "atom"
+                                                        or _is_expression(node)):
+                if _is_docstring(node):
+                    found_doc = True
+                else:
+                    done = True
+            else:
+                done = True
+        for node, line in _all_future_imports(tree):
+            if line > ff_lineno:
+                self.error(_COMPILE, late, node)
+                break
+
+    # ------------------------------------------------------------ symtable analysis
+
+    def analyze(self, module: _Scope) -> None:
+        """symtable.c's analysis pass: nonlocal bindings, free variables, 2.7's unoptimized
+        functions. Iterative: every scope is analysed with the names its enclosing functions bind."""
+        order: list[tuple[_Scope, frozenset[str] | None]] = []
+        work: list[tuple[_Scope, frozenset[str] | None]] = [(module, None)]
+        while work:
+            scope, bound = work.pop()
+            order.append((scope, bound))
+            if scope.kind == "class":
+                child_bound = (bound or frozenset()) | ({"__class__"} if self.py3 else set())
+            elif scope.kind == "module":
+                child_bound = frozenset()
+            else:
+                local = {n for n, f in scope.symbols.items() if f & DEF_BOUND and not f & DEF_GLOBAL}
+                child_bound = (bound or frozenset()) | local
+            for child in reversed(scope.children):
+                work.append((child, child_bound))
+        free_of: dict[int, bool] = {}
+        for scope, bound in order:
+            for name, flags in scope.symbols.items():
+                if flags & DEF_GLOBAL and flags & DEF_NONLOCAL and self.py3:
+                    self.directive_error(scope, name, f"name '{name}' is nonlocal and global")
+                    return
+                if flags & DEF_GLOBAL and flags & DEF_PARAM and not self.py3:
+                    self.error(_ANALYZE, f"name '{name}' is local and global", None, line=scope.line,
+                               offset="none", with_text=False)
+                    return
+                if flags & DEF_NONLOCAL and self.py3:
+                    if flags & DEF_PARAM:
+                        self.directive_error(scope, name, f"name '{name}' is parameter and nonlocal")
+                        return
+                    if bound is None:
+                        self.directive_error(scope, name, "nonlocal declaration not allowed at module level")
+                        return
+                    if name not in bound:
+                        self.directive_error(scope, name, f"no binding for nonlocal '{name}' found")
+                        return
+        if self.py3:
+            return
+        # 2.7 check_unoptimized: import * / bare exec in a function with nested free variables
+        for scope, bound in reversed(order):
+            has_free = False
+            if scope.is_function and bound:
+                has_free = any(
+                    f & USE and not f & (DEF_BOUND | DEF_GLOBAL) and n in bound for n, f in scope.symbols.items()
+                )
+            child_free = any(free_of.get(id(c), False) for c in scope.children)
+            free_of[id(scope)] = has_free or child_free
+            if scope.kind == "function" and scope.unoptimized and (has_free or child_free):
+                trailer = ("contains a nested function with free variables" if child_free
+                           else "is a nested function")
+                if scope.unoptimized == 1:
+                    msg = f"import * is not allowed in function '{scope.name}' because it {trailer}"
+                elif scope.unoptimized == 2:
+                    msg = f"unqualified exec is not allowed in function '{scope.name}' because it {trailer}"
+                else:
+                    msg = (f"function '{scope.name}' uses import * and bare exec, which are illegal "
+                           f"because it {trailer}")
+                self.error(_ANALYZE, msg, None, line=scope.opt_line, offset="none", with_text=False)
+                return
+
+    def directive_error(self, scope: _Scope, name: str, message: str) -> None:
+        line, col = scope.directives.get(name, (scope.line, scope.col))
+        self.error(_ANALYZE, message, None, line=line, offset="none", with_text=False)
+        self.first[_ANALYZE] = attrs.evolve(self.first[_ANALYZE], offset=col)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- tree helpers
+
+
+def _unparen(node: Node) -> Node:
+    """``(x)`` is ``x`` to ast.c (not a tuple, not a generator, not a yield)."""
+    while (
+        node.type == "atom"
+        and len(node.children) == 3
+        and node.children[0].value == "("
+        and node.children[1].type not in ("testlist_comp", "yield_expr")
+        and not (node.children[1].type == "NAME" and node.children[1].value == "yield")
+    ):
+        node = node.children[1]
+    return node
+
+
+def _first_leaf(node: Node) -> Node:
+    while node.children:
+        node = node.children[0]
+    return node
+
+
+def _is_word(node: Node) -> bool:
+    return node.type == "NAME" and node.value in (
+        "if", "else", "not", "and", "or", "in", "is", "lambda", "for", "await", "yield", "from"
+    )
+
+
+def _has_comp(node: Node) -> bool:
+    return any(k.type in _COMP_FOR for k in node.children)
+
+
+def _comp_chain(comp: Node) -> list[tuple[Node, bool]]:
+    """The 'for' parts of a comprehension chain as (for-node, is_async)."""
+    out: list[tuple[Node, bool]] = []
+    node: Node | None = comp
+    while node is not None:
+        if node.type == "comp_for" and node.children[0].type == "NAME" and node.children[0].value == "async":
+            out.append((node.children[1], True))
+            node = node.children[1]
+        elif node.type in ("comp_for", "sync_comp_for", "list_for"):
+            out.append((node, False))
+        nxt = None
+        for k in node.children:
+            if k.type in ("comp_for", "list_for", "comp_iter", "list_iter", "comp_if", "list_if"):
+                nxt = k
+        while nxt is not None and nxt.type in ("comp_iter", "list_iter", "comp_if", "list_if"):
+            inner = None
+            for k in nxt.children:
+                if k.type in ("comp_for", "list_for", "comp_iter", "list_iter", "comp_if", "list_if"):
+                    inner = k
+            nxt = inner
+        node = nxt
+    return out
+
+
+def _comp_ifs(for_node: Node) -> list[Node]:
+    """Conditions directly following one 'for' part (up to the next 'for')."""
+    out: list[Node] = []
+    tail = for_node.children[4] if len(for_node.children) == 5 else None
+    while tail is not None and tail.type in ("comp_if", "list_if", "comp_iter", "list_iter"):
+        if tail.type in ("comp_iter", "list_iter"):
+            tail = tail.children[0]
+            continue
+        out.append(tail.children[1])
+        tail = tail.children[2] if len(tail.children) == 3 else None
+    return out
+
+
+def _paren_single(fpdef: Node) -> bool:
+    node = fpdef
+    while node.type == "fpdef" and len(node.children) == 3:
+        node = node.children[1]
+    return node.type == "NAME"
+
+
+def _strip_fpdef(fpdef: Node) -> Node:
+    node = fpdef
+    while node.type == "fpdef" and len(node.children) == 3:
+        node = node.children[1]
+    return node
+
+
+def _dotted(node: Node) -> str:
+    if node.type == "NAME":
+        return str(node.value)
+    if node.type == "dotted_name":
+        return "".join(k.value for k in node.children)
+    return ""
+
+
+def _is_docstring(node: Node) -> bool:
+    return node.type == "STRING" or (node.type == "atom" and node.children[0].type == "STRING")
+
+
+def _module_statements(tree: Node) -> list[tuple[Node, int]]:
+    out: list[tuple[Node, int]] = []
+    for child in tree.children:
+        if child.type in ("NEWLINE", "ENDMARKER"):
+            continue
+        if child.type == "simple_stmt":
+            for k in child.children:
+                if k.type != "NEWLINE" and k.value != ";":
+                    out.append((k, k.line))
+        else:
+            out.append((child, child.line))
+    return out
+
+
+def _all_future_imports(tree: Node) -> list[tuple[Node, int]]:
+    return [
+        (n, n.line)
+        for n in tree.iter_nodes()
+        if n.type == "import_from" and _dotted(n.children[1]) == "__future__"
+    ]
+
+
+def _is_expression(node: Node) -> bool:
+    return node.type not in (
+        "expr_stmt", "print_stmt", "del_stmt", "return_stmt", "raise_stmt", "import_name", "import_from",
+        "global_stmt", "exec_stmt", "assert_stmt", "nonlocal_stmt",
+    ) and not (node.type == "NAME" and node.value in _SMALL_LEAVES) and node.type not in _COMPOUND
+
+
+def unicode_escape_error(buf: bytes, raw: bool) -> str | None:
+    """The codec error of decoding ``buf`` with (raw_)unicode_escape, in CPython's words."""
+    try:
+        codecs.decode(buf, "raw_unicode_escape" if raw else "unicode_escape")
+    except UnicodeDecodeError as exc:
+        name = "rawunicodeescape" if raw else "unicodeescape"
+        if exc.end - exc.start > 1:
+            where = f"bytes in position {exc.start}-{exc.end - 1}"
+        else:
+            where = f"byte 0x{exc.object[exc.start]:02x} in position {exc.start}"
+        return f"'{name}' codec can't decode {where}: {exc.reason}"
+    return None

@@ -1,0 +1,408 @@
+"""Parse Python source exactly as the target interpreter (CPython 2.7 or 3.7) compiles it on import.
+
+:func:`parse` runs the stages CPython runs, each after that version's own C code:
+
+1. PEP 263 decoding (:func:`pytokens.decode_source`),
+2. tokenizing (:func:`pytokens.tokenize`),
+3. LL(1) parsing driven by tables that :mod:`~modeltemplates.inspect.grammars.pgen` generates from the
+   version's ``Grammar/Grammar`` (same decisions, same error token, same stack limit as
+   ``Parser/parser.c``; 2.7's ``from __future__ import print_function`` hack included),
+4. the checks CPython applies to the tree before any code runs: ``ast.c`` (assignment targets,
+   arguments, f-strings, string literals...), ``future.c``, ``symtable.c`` and the syntax errors
+   of ``compile.c`` (:mod:`~modeltemplates.inspect.grammars.semantics`).
+
+The first problem wins, as in CPython. Nothing is executed; every loop and the parse stack are
+bounded; the tree is built and walked without Python recursion.
+
+Tree contract (other modules rely on it)
+----------------------------------------
+``ParseResult.tree`` is a :class:`Node`. ``Node.type`` is a nonterminal name exactly as in CPython's
+Grammar (``file_input``, ``funcdef``, ``classdef``, ``parameters``, ``typedargslist`` (3.7) /
+``varargslist``, ``import_name``, ``import_from``, ``dotted_name``, ``power``, ``atom_expr`` (3.7),
+``trailer``, ``arglist``, ``argument``, ``expr_stmt``...) or a token type: ``NAME`` (keywords
+included), ``NUMBER``, ``STRING``, ``OP`` (every operator and bracket), ``NEWLINE``, ``INDENT``,
+``DEDENT``, ``ENDMARKER``. ``value`` is the token text (``""`` for nonterminals and for
+NEWLINE/INDENT/DEDENT/ENDMARKER). A nonterminal with exactly one child is replaced by that child
+(lib2to3's convention), except the root ``file_input``; so ``import_as_names`` with one name is that
+name's node, ``x`` alone is a ``NAME`` leaf, and ``f(x)`` is ``power`` (2.7) / ``atom_expr`` (3.7)
+with children ``NAME f`` and ``trailer``. ``line``/``column`` are 1-based and locate the node's
+first token (column counts characters). The tree holds no parent links; use
+:meth:`Node.iter_nodes` for a preorder walk.
+
+Error positions
+---------------
+:class:`SyntaxProblem` carries both the interpreter's report (``line``, ``offset``: exactly what
+``SyntaxError.lineno``/``.offset`` would be: 1-based, counting bytes in 2.7 and characters in
+3.7, 0-based column offsets for errors raised after parsing, ``None`` where CPython gives none; an
+error inside a 3.7 f-string expression is reported relative to that expression) and the real place
+in the file (``source_line``, ``source_column``, 1-based) for pointing a user at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from modeltemplates.inspect import pytokens
+from modeltemplates.inspect.grammars import Language, grammar, language
+from modeltemplates.inspect.grammars import semantics as _semantics
+from modeltemplates.inspect.pytokens import TokenizeError
+
+#: CPython's parser stack depth (``MAXSTACK`` in Parser/parser.h, both versions).
+MAXSTACK = 1500
+#: Larger sources are not parsed (a finding says so); 20 MB of source is not an inference script.
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+
+
+@attrs.frozen(repr=False)
+class Node:
+    """A concrete-syntax-tree node (see the module docstring for the contract)."""
+
+    type: str
+    value: str
+    children: tuple[Node, ...]
+    line: int
+    column: int
+
+    def iter_nodes(self) -> Iterator[Node]:
+        """All nodes of this subtree in preorder (self first), without recursion."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            if node.children:
+                stack.extend(reversed(node.children))
+
+    def first_leaf(self) -> Node:
+        """The first token of this subtree."""
+        node = self
+        while node.children:
+            node = node.children[0]
+        return node
+
+    def last_leaf(self) -> Node:
+        """The last token of this subtree."""
+        node = self
+        while node.children:
+            node = node.children[-1]
+        return node
+
+    def __repr__(self) -> str:
+        if self.children:
+            return f"Node({self.type}, {len(self.children)} children, {self.line}:{self.column})"
+        return f"Node({self.type}, {self.value!r}, {self.line}:{self.column})"
+
+
+@attrs.frozen
+class SyntaxProblem:
+    """Why the interpreter would refuse the module, in its own words.
+
+    ``kind``: ``syntax``, ``indentation``, ``tab``, ``encoding``, ``nul``, ``future`` or ``limit``.
+    ``exc_type`` is the exception import raises (``SyntaxError``, ``IndentationError``,
+    ``TabError``, ``ValueError``, ``MemoryError``). ``token`` is the offending token's text when
+    the parser stopped on one, ``context`` the texts of up to three tokens before it.
+    """
+
+    kind: str
+    message: str
+    line: int | None
+    offset: int | None
+    source_line: int
+    source_column: int | None = None
+    exc_type: str = "SyntaxError"
+    token: str | None = None
+    context: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``SyntaxError: msg (line N, offset M)``, the way the fidelity labels write it."""
+        if self.exc_type == "MemoryError" or self.line is None:
+            return f"{self.exc_type}: {self.message}"
+        shown = "SyntaxError" if self.exc_type == "IndentationError" else self.exc_type
+        prefix = "SyntaxError: TabError: " if self.exc_type == "TabError" else f"{shown}: "
+        if self.exc_type == "IndentationError":
+            prefix = "IndentationError: "
+        return f"{prefix}{self.message} (line {self.line}, offset {self.offset})"
+
+
+@attrs.frozen
+class ParseResult:
+    """The outcome of :func:`parse`: a tree or the first problem (never both), plus facts."""
+
+    tree: Node | None
+    error: SyntaxProblem | None
+    encoding: str
+    future_features: frozenset[str] = frozenset()
+    version: tuple[int, int] = (3, 7)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def parse(source: bytes, version: tuple[int, int], filename: str = "<module>") -> ParseResult:
+    """Parse and check ``source`` as CPython ``version`` would when importing it.
+
+    ``filename`` appears where the interpreter's messages name the file. Raises ValueError only
+    for an unsupported ``version``; every problem with the source is in the result.
+    """
+    lang = language(version)
+    version = lang.version
+    if len(source) > MAX_SOURCE_BYTES:
+        problem = SyntaxProblem(
+            "limit", f"source is {len(source)} bytes; files over {MAX_SOURCE_BYTES} bytes are not parsed",
+            None, None, 1, exc_type="SizeLimit",
+        )
+        return ParseResult(None, problem, "", frozenset(), version)
+    decoded = pytokens.decode_source(source, lang.tokenizer, filename)
+    if decoded.problem is not None:
+        p = decoded.problem
+        kind = p.kind
+        problem = SyntaxProblem(kind, p.message, p.line, p.offset, p.source_line, None, p.exc_type)
+        return ParseResult(None, problem, decoded.encoding, frozenset(), version)
+    driver = _Driver(lang, decoded)
+    tree, problem = driver.run()
+    if problem is not None or tree is None:
+        return ParseResult(None, problem, decoded.encoding, frozenset(), version)
+    found = _semantics.check(tree, lang, decoded, driver.print_function, filename)
+    if found.problem is not None:
+        return ParseResult(None, _problem_from(found.problem, decoded, lang), decoded.encoding,
+                           found.future_features, version)
+    return ParseResult(tree, None, decoded.encoding, found.future_features, version)
+
+
+def _problem_from(p: _semantics.Problem, decoded: pytokens.SourceText, lang: Language) -> SyntaxProblem:
+    message = p.message
+    if p.with_text and lang.version[0] == 3 and p.exc_type == "SyntaxError" and p.text_line:
+        message = _legacy_statement_message(message, _line_text(decoded.text, p.text_line))
+    return SyntaxProblem(p.kind, message, p.line, p.offset, p.source_line, p.source_column, p.exc_type)
+
+
+def _line_text(text: str, line: int) -> str:
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start : end + 1]
+
+
+def _legacy_statement_message(message: str, text: str) -> str:
+    """3.x's SyntaxError.__init__ rewrites the message of a ``print x`` / ``exec x`` line
+    (``_report_missing_parentheses`` in Objects/exceptions.c)."""
+    if "(" in text:
+        return message
+
+    def check(start: int) -> str | None:
+        while start < len(text) and text[start].isspace():
+            start += 1
+        if start == len(text):
+            return None
+        if text.startswith("print ", start):
+            end = text.find(";", start + 6)
+            data = text[start + 6 : len(text) if end < 0 else end].strip(" \t\r\n")
+            tail = ' end=" "' if data.endswith(",") else ""
+            return f"Missing parentheses in call to 'print'. Did you mean print({data}{tail})?"
+        if text.startswith("exec ", start):
+            return "Missing parentheses in call to 'exec'"
+        return None
+
+    found = check(0)
+    if found is None:
+        colon = text.find(":")
+        if colon >= 0:
+            found = check(colon + 1)
+    return found or message
+
+
+_TOKEN_MESSAGES = {
+    "E_TOKEN": ("SyntaxError", "syntax", "invalid token"),
+    "E_EOFS": ("SyntaxError", "syntax", "EOF while scanning triple-quoted string literal"),
+    "E_EOLS": ("SyntaxError", "syntax", "EOL while scanning string literal"),
+    "E_TABSPACE": ("TabError", "tab", "inconsistent use of tabs and spaces in indentation"),
+    "E_DEDENT": ("IndentationError", "indentation", "unindent does not match any outer indentation level"),
+    "E_TOODEEP": ("IndentationError", "indentation", "too many levels of indentation"),
+    "E_LINECONT": ("SyntaxError", "syntax", "unexpected character after line continuation character"),
+    "E_IDENTIFIER": ("SyntaxError", "syntax", "invalid character in identifier"),
+    "E_EOF": ("SyntaxError", "syntax", "unexpected EOF while parsing"),
+}
+
+
+class _Driver:
+    """The LL(1) parser of ``Parser/parser.c`` + ``parsetok.c`` over the generated tables."""
+
+    def __init__(self, lang: Language, decoded: pytokens.SourceText) -> None:
+        self.lang = lang
+        self.decoded = decoded
+        self.text = decoded.text
+        self.print_function = False
+        self.barry = False
+
+    def run(self, start: str = "file_input") -> tuple[Node | None, SyntaxProblem | None]:
+        g = grammar(self.lang.version)
+        states = g.states
+        names = g.names
+        keywords = g.keywords
+        operators = g.operators
+        name_label = g.tokens["NAME"]
+        tok_labels = g.tokens
+        import_stmt = g.nt_index("import_stmt")
+        py3 = self.lang.version[0] >= 3
+        stack: list[list] = [[g.nt_index(start), 0, []]]  # type: ignore[type-arg]
+        history: list[str] = []
+        try:
+            for tok in pytokens.tokenize(self.text, self.lang.tokenizer):
+                kind, value = tok[0], tok[1]
+                if kind == "NAME":
+                    ilabel = keywords.get(value, name_label)
+                    if value == "print" and self.print_function:
+                        ilabel = name_label
+                elif kind == "OP":
+                    if py3 and value in ("<>", "!="):
+                        if (value == "<>") != self.barry:
+                            return None, self._syntax_error(tok, None, history, barry=value == "!=")
+                    il = operators.get(pytokens_alias(value))
+                    if il is None:
+                        return None, self._syntax_error(tok, None, history)
+                    ilabel = il
+                else:
+                    ilabel = tok_labels[kind]
+                while True:
+                    frame = stack[-1]
+                    accel, accepting, _ = states[frame[0]][frame[1]]
+                    action = accel.get(ilabel)
+                    if action is not None:
+                        nt, nxt = action
+                        frame[1] = nxt
+                        if nt >= 0:
+                            if len(stack) >= MAXSTACK:
+                                return None, self._overflow(tok)
+                            stack.append([nt, 0, []])
+                            continue
+                        frame[2].append(Node(kind, value, (), tok[2], tok[3] + 1))
+                        while True:  # pop while in an accept-only state
+                            frame = stack[-1]
+                            if not states[frame[0]][frame[1]][2]:
+                                break
+                            if frame[0] == import_stmt:
+                                self._future_hack(frame[2][0])
+                            node = self._pop(stack, names, start)
+                            if not stack:
+                                return node, None
+                            stack[-1][2].append(node)
+                        break
+                    if accepting:
+                        if frame[0] == import_stmt:
+                            self._future_hack(frame[2][0])
+                        node = self._pop(stack, names, start)
+                        if not stack:
+                            return None, self._syntax_error(tok, None, history)
+                        stack[-1][2].append(node)
+                        continue
+                    expected = next(iter(accel)) if len(accel) == 1 else None
+                    return None, self._syntax_error(tok, expected, history)
+                if len(history) > 8:
+                    del history[:-4]
+                history.append(value)
+        except TokenizeError as exc:
+            return None, self._token_error(exc)
+        return None, SyntaxProblem("syntax", "unexpected end of token stream", None, None, 1)
+
+    @staticmethod
+    def _pop(stack: list[list], names: tuple[str, ...], start: str) -> Node:  # type: ignore[type-arg]
+        nt, _, children = stack.pop()
+        if len(children) == 1 and (stack or start != "file_input"):
+            return children[0]  # type: ignore[no-any-return]
+        first = children[0]
+        return Node(names[nt], "", tuple(children), first.line, first.column)
+
+    def _future_hack(self, node: Node) -> None:
+        """2.7/3.x ``future_hack``: a ``from __future__ import`` changes how the parser reads on."""
+        if node.type != "import_from" or len(node.children) < 4:
+            return
+        kids = node.children
+        if kids[0].value != "from":
+            return
+        mod = kids[1]
+        if mod.type == "NAME" and mod.value != "__future__":
+            return
+        if not (kids[2].type == "NAME" and kids[2].value == "import"):
+            return
+        names = kids[3]
+        if names.type == "OP":
+            if names.value != "(":
+                return
+            names = kids[4]
+        items = names.children[::2] if names.type == "import_as_names" else (names,)
+        for item in items:
+            first = item if item.type == "NAME" else item.children[0]
+            if first.value == "print_function":
+                self.print_function = True
+            elif first.value == "barry_as_FLUFL" and self.lang.version[0] >= 3:
+                self.barry = True
+
+    # ------------------------------------------------------------ error reports
+
+    def _line_start(self, index: int) -> int:
+        return self.text.rfind("\n", 0, index) + 1
+
+    def _offset(self, buf: int, cur: int) -> int:
+        return pytokens.interpreter_offset(self.text, buf, cur, self.lang.tokenizer, self.decoded.offset_encoding)
+
+    def _syntax_error(
+        self, tok: pytokens.Token, expected: int | None, history: list[str], *, barry: bool = False
+    ) -> SyntaxProblem:
+        kind, value, line, col0, end_line, start, end, at_eof = tok
+        g = grammar(self.lang.version)
+        py3 = self.lang.version[0] >= 3
+        if at_eof:
+            buf = self._line_start(max(0, len(self.text) - 1))
+            cur = len(self.text)
+        else:
+            buf = self._line_start(start)
+            cur = end
+        offset = self._offset(buf, cur)
+        if kind == "OP" and not value.isascii() and self.lang.tokenizer.file_reader:
+            offset = self._offset(buf, start) + 1  # 2.7 stops after the first byte of the character
+        source_line, source_col = line, col0 + 1
+        context = tuple(history[-3:])
+        eof_error = at_eof and (py3 or end_line <= 1)
+        if eof_error:
+            exc, pkind, msg = "SyntaxError", "syntax", "unexpected EOF while parsing"
+        elif expected is not None and g.labels[expected].value == "INDENT":
+            exc, pkind, msg = "IndentationError", "indentation", "expected an indented block"
+        elif kind == "INDENT":
+            exc, pkind, msg = "IndentationError", "indentation", "unexpected indent"
+        elif kind == "DEDENT":
+            exc, pkind, msg = "IndentationError", "indentation", "unexpected unindent"
+        elif barry:
+            exc, pkind, msg = "SyntaxError", "syntax", "with Barry as BDFL, use '<>' instead of '!='"
+        else:
+            exc, pkind, msg = "SyntaxError", "syntax", "invalid syntax"
+        if py3 and exc == "SyntaxError":
+            text = self.text[buf : pytokens._line_end(self.text, max(buf, cur - 1))]
+            msg = _legacy_statement_message(msg, text)
+        return SyntaxProblem(pkind, msg, end_line, offset, source_line, source_col, exc, value, context)
+
+    def _token_error(self, exc: TokenizeError) -> SyntaxProblem:
+        exc_type, kind, msg = _TOKEN_MESSAGES[exc.code]
+        offset = self._offset(exc.buf, exc.cur)
+        start_line = self.text.count("\n", 0, exc.start) + 1
+        start_col = exc.start - self._line_start(exc.start) + 1
+        if exc.code in ("E_TABSPACE", "E_DEDENT", "E_TOODEEP"):
+            start_col = None  # type: ignore[assignment]
+        if self.lang.version[0] >= 3 and exc_type == "SyntaxError":
+            text = self.text[exc.buf : pytokens._line_end(self.text, max(exc.buf, exc.cur - 1))]
+            msg = _legacy_statement_message(msg, text)
+        return SyntaxProblem(kind, msg, exc.lineno, offset, start_line, start_col, exc_type)
+
+    def _overflow(self, tok: pytokens.Token) -> SyntaxProblem:
+        return SyntaxProblem(
+            "limit", "s_push: parser stack overflow", None, None, tok[2], tok[3] + 1, "MemoryError", tok[1]
+        )
+
+
+def pytokens_alias(op: str) -> str:
+    """The grammar label of an operator token (``<>`` and ``!=`` are one token type)."""
+    return "!=" if op == "<>" else op
