@@ -114,6 +114,12 @@ class SyntaxProblem:
     token: str | None = None
     context: tuple[str, ...] = ()
 
+    def interpreter_says(self) -> str:
+        """``TabError: msg (line N, offset M)``: the exception as the interpreter raises it."""
+        if self.line is None:
+            return f"{self.exc_type}: {self.message}"
+        return f"{self.exc_type}: {self.message} (line {self.line}, offset {self.offset})"
+
     def describe(self) -> str:
         """``SyntaxError: msg (line N, offset M)``, the way the fidelity labels write it."""
         if self.exc_type == "MemoryError" or self.line is None:
@@ -149,17 +155,16 @@ def parse(source: bytes, version: tuple[int, int], filename: str = "<module>") -
     lang = language(version)
     version = lang.version
     if len(source) > MAX_SOURCE_BYTES:
-        problem = SyntaxProblem(
+        too_big = SyntaxProblem(
             "limit", f"source is {len(source)} bytes; files over {MAX_SOURCE_BYTES} bytes are not parsed",
             None, None, 1, exc_type="SizeLimit",
         )
-        return ParseResult(None, problem, "", frozenset(), version)
+        return ParseResult(None, too_big, "", frozenset(), version)
     decoded = pytokens.decode_source(source, lang.tokenizer, filename)
     if decoded.problem is not None:
         p = decoded.problem
-        kind = p.kind
-        problem = SyntaxProblem(kind, p.message, p.line, p.offset, p.source_line, None, p.exc_type)
-        return ParseResult(None, problem, decoded.encoding, frozenset(), version)
+        decode_error = SyntaxProblem(p.kind, p.message, p.line, p.offset, p.source_line, None, p.exc_type)
+        return ParseResult(None, decode_error, decoded.encoding, frozenset(), version)
     driver = _Driver(lang, decoded)
     tree, problem = driver.run()
     if problem is not None or tree is None:
@@ -259,9 +264,8 @@ class _Driver:
                     if value == "print" and self.print_function:
                         ilabel = name_label
                 elif kind == "OP":
-                    if py3 and value in ("<>", "!="):
-                        if (value == "<>") != self.barry:
-                            return None, self._syntax_error(tok, None, history, barry=value == "!=")
+                    if py3 and value in ("<>", "!=") and (value == "<>") != self.barry:
+                        return None, self._syntax_error(tok, None, history, barry=value == "!=")
                     il = operators.get(pytokens_alias(value))
                     if il is None:
                         return None, self._syntax_error(tok, None, history)

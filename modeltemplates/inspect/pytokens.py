@@ -284,11 +284,12 @@ def _decode_py2(data: bytes, filename: str) -> SourceText:
     try:
         rest = rest_bytes.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = declared_at + 1 + rest_bytes.count(b"\n", 0, exc.start)
+        bad_line = declared_at + 1 + rest_bytes.count(b"\n", 0, exc.start)
         line_start = rest_bytes.rfind(b"\n", 0, exc.start) + 1
-        exc2 = UnicodeDecodeError(exc.encoding, rest_bytes[line_start:], exc.start - line_start,
-                                  exc.end - line_start, exc.reason)
-        return _py2_problem(_unicode_error_text(exc2, encoding, True), line)
+        exc2 = UnicodeDecodeError(
+            exc.encoding, rest_bytes[line_start:], exc.start - line_start, exc.end - line_start, exc.reason
+        )
+        return _py2_problem(_unicode_error_text(exc2, encoding, True), bad_line)
     rest = rest.replace("\0", "\0")  # NULs were handled on the raw lines above
     return SourceText(head + rest, encoding, True, encoding)
 
@@ -322,12 +323,11 @@ def _py2_problem(message: str, line: int) -> SourceText:
 def _decode_py3(data: bytes, filename: str) -> SourceText:
     nul = data.find(b"\0")
     if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        return SourceText(
-            "", "utf-8", False, None,
-            DecodeProblem("nul", "source code string cannot contain null bytes", 0, None, line,
-                          exc_type="ValueError"),
+        nul_line = data.count(b"\n", 0, nul) + 1
+        problem = DecodeProblem(
+            "nul", "source code string cannot contain null bytes", 0, None, nul_line, exc_type="ValueError"
         )
+        return SourceText("", "utf-8", False, None, problem)
     data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not data.endswith(b"\n"):
         data += b"\n"
@@ -379,7 +379,17 @@ _C_ATOI = re.compile(r"\s*([+-]?\d+)")
 
 
 def _string_end_patterns() -> dict[tuple[str, bool], re.Pattern[str]]:
-    return {(q, triple): re.compile("[\\\\" + q + ("" if triple else "\n") + "]") for q in "'\"" for triple in (False, True)}
+    return {
+        (q, triple): re.compile("[\\\\" + q + ("" if triple else "\n") + "]")
+        for q in "'\""
+        for triple in (False, True)
+    }
+
+
+def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """End of ``pattern`` matched at ``pos`` (patterns used here may match the empty string)."""
+    m = pattern.match(text, pos)
+    return pos if m is None else m.end()
 
 
 _STRING_STOPS = _string_end_patterns()
@@ -481,7 +491,7 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                     yield (DEDENT, "", sline, 0 if at_eof else cl, eline, p, p, at_eof)
             pos = p
         # again: skip blanks, then one token
-        pos = _SPACES.match(text, pos).end()
+        pos = _end(_SPACES, text, pos)
         if pos >= n:
             # End of input: parsetok turns the first ENDMARKER into NEWLINE + implied DEDENTs.
             eline = sc.lineno - (1 if n == 0 or text[-1] == "\n" else 0) + eof_bump
@@ -533,9 +543,8 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                 started = True
                 yield (STRING, text[start:pos], line, col0, sc.lineno, start, pos, False)
                 continue
-            if not word.isascii():
-                if not word.isidentifier():
-                    raise TokenizeError("E_IDENTIFIER", line, pos, sc.line_start, start=start)
+            if not word.isascii() and not word.isidentifier():
+                raise TokenizeError("E_IDENTIFIER", line, pos, sc.line_start, start=start)
             started = True
             yield (NAME, word, line, col0, line, start, pos, False)
             continue
@@ -705,7 +714,7 @@ def _number_27(sc: _Scanner, pos: int) -> int:
                 p += 1
             if _isdigit(_ch(text, p)):
                 found_decimal = True
-                p = _DIGITS.match(text, p).end()
+                p = _end(_DIGITS, text, p)
             c = _ch(text, p)
             if c == ".":
                 return _fraction_27(sc, start, p + 1)
@@ -718,7 +727,7 @@ def _number_27(sc: _Scanner, pos: int) -> int:
         if _ch(text, p) in ("l", "L") and _ch(text, p):
             p += 1
         return p
-    p = _DIGITS.match(text, p).end()
+    p = _end(_DIGITS, text, p)
     c = _ch(text, p)
     if c in ("l", "L") and c:
         return p + 1
@@ -733,7 +742,7 @@ def _number_27(sc: _Scanner, pos: int) -> int:
 
 def _fraction_27(sc: _Scanner, start: int, p: int) -> int:
     text = sc.text
-    p = _DIGITS.match(text, p).end()
+    p = _end(_DIGITS, text, p)
     c = _ch(text, p)
     if c in ("e", "E") and c:
         return _exponent_27(sc, start, p + 1)
@@ -750,7 +759,7 @@ def _exponent_27(sc: _Scanner, start: int, p: int) -> int:
         c = _ch(text, p)
     if not _isdigit(c):
         raise _err_token(sc, p, start)
-    p = _DIGITS.match(text, p).end()
+    p = _end(_DIGITS, text, p)
     if _ch(text, p) in ("j", "J") and _ch(text, p):
         p += 1
     return p
@@ -760,7 +769,7 @@ def _decimal_tail(sc: _Scanner, p: int, start: int) -> int:
     """``tok_decimal_tail`` (3.6+): digits with single underscores between them."""
     text = sc.text
     while True:
-        p = _DIGITS.match(text, p).end()
+        p = _end(_DIGITS, text, p)
         if _ch(text, p) != "_":
             return p
         if not _isdigit(_ch(text, p + 1)):

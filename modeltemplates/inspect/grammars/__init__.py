@@ -16,9 +16,9 @@ from modeltemplates.inspect.grammars.pgen import Grammar, generate
 from modeltemplates.inspect.pytokens import TokenizerRules
 
 _OPS_27 = frozenset(
-    "== != <> <= << >= >> += -= *= ** /= // |= %= &= ^= <<= >>= **= //=".split()
+    "== != <> <= << >= >> += -= *= ** /= // |= %= &= ^= <<= >>= **= //=".split()  # noqa: SIM905
 )
-_OPS_3X = (_OPS_27 | {"->", "@="}) - set()
+_OPS_3X = _OPS_27 | {"->", "@="}
 
 
 @attrs.frozen

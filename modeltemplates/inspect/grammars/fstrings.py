@@ -126,15 +126,14 @@ def check_strings_27(ck: _Checker, tokens: list[Node], atom: Node) -> None:
             if err is not None:
                 ck.error(_AST, f"(unicode error) {err}", atom)
                 return
-        elif not raw and "\\" in body and _bad_x_escape(body) is not None:
-            if ck.first[_AST] is None:
-                from modeltemplates.inspect.grammars.semantics import Problem
+        elif not raw and "\\" in body and _bad_x_escape(body) is not None and ck.first[_AST] is None:
+            from modeltemplates.inspect.grammars.semantics import Problem
 
-                ck.first[_AST] = Problem("syntax", "invalid \\x escape", None, None, tok.line, tok.column,
-                                         "ValueError")
-                from modeltemplates.inspect.grammars.semantics import _Found
+            ck.first[_AST] = Problem("syntax", "invalid \\x escape", None, None, tok.line, tok.column,
+                                     "ValueError")
+            from modeltemplates.inspect.grammars.semantics import _Found
 
-                raise _Found
+            raise _Found
 
 
 # ---------------------------------------------------------------- 3.7
@@ -153,7 +152,7 @@ def check_strings_3x(ck: _Checker, tokens: list[Node], atom: Node, ctx: _Ctx) ->
                 ck.error(_AST, "bytes can only contain ASCII literal characters.", tok)
             if not raw and "\\" in body:
                 try:
-                    codecs.escape_decode(body.encode("ascii"))  # type: ignore[attr-defined]
+                    codecs.escape_decode(body.encode("ascii"))
                 except ValueError as exc:
                     ck.error(_AST, f"(value error) {exc}", atom)
         else:

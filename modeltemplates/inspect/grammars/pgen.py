@@ -121,7 +121,7 @@ class _MetaParser:
         return v
 
     def rules(self) -> list[tuple[str, _NFAState, _NFAState]]:
-        out = []
+        out: list[tuple[str, _NFAState, _NFAState]] = []
         while True:
             kind, _ = self.peek()
             if kind == "END":

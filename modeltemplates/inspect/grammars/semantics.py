@@ -11,6 +11,7 @@ of the node in 3.7 and no offset in 2.7; ``future.c``/``symtable.c``/``compile.c
 from __future__ import annotations
 
 import codecs
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,20 @@ class _Scope:
     """A symbol-table block."""
 
     __slots__ = (
-        "kind", "name", "line", "col", "parent", "children", "symbols", "directives", "generator",
-        "returns_value", "coroutine", "unoptimized", "opt_line", "order",
+        "children",
+        "col",
+        "coroutine",
+        "directives",
+        "generator",
+        "kind",
+        "line",
+        "name",
+        "opt_line",
+        "order",
+        "parent",
+        "returns_value",
+        "symbols",
+        "unoptimized",
     )
 
     def __init__(self, kind: str, name: str, line: int, col: int, parent: _Scope | None) -> None:
@@ -142,6 +155,11 @@ class _Checker:
         start = self.line_start(leaf.line)
         return len(self.text[start : start + leaf.column - 1].encode("utf-8", "surrogateescape"))
 
+    def set_offset(self, phase: int, offset: int) -> None:
+        problem = self.first[phase]
+        if problem is not None and self.py3:
+            self.first[phase] = attrs.evolve(problem, offset=offset)
+
     def error(self, phase: int, message: str, node: Node | None, *, offset: str = "col",
               line: int | None = None, with_text: bool | None = None) -> None:
         """Record ``message`` for ``phase`` unless an earlier error of that phase exists.
@@ -169,10 +187,8 @@ class _Checker:
     def run(self, tree: Node) -> Outcome:
         module = _Scope("module", "top", 1, 0, None)
         self.module = module
-        try:
+        with contextlib.suppress(_Found):
             self.walk(tree, module)
-        except _Found:
-            pass
         if self.first[_AST] is None:
             self.check_future(tree)
             if self.first[_FUTURE] is None and self.first[_SYMTABLE] is None:
@@ -212,7 +228,8 @@ class _Checker:
     def stmt(self, node: Node, ctx: _Ctx) -> None:
         t = node.type
         if t == "simple_stmt":
-            self.push_all([(self.small, (c, ctx)) for c in node.children if c.type not in ("NEWLINE",) and c.value != ";"])
+            parts = [c for c in node.children if c.type != "NEWLINE" and c.value != ";"]
+            self.push_all([(self.small, (c, ctx)) for c in parts])
             return
         if t in _COMPOUND:
             getattr(self, "s_" + t)(node, ctx)
@@ -341,7 +358,7 @@ class _Checker:
                 s = ctx.scope
                 self.error(_SYMTABLE, "import * only allowed at module level", None, line=s.line,
                            offset="none", with_text=False)
-                self.first[_SYMTABLE] = attrs.evolve(self.first[_SYMTABLE], offset=s.col)  # type: ignore[arg-type]
+                self.set_offset(_SYMTABLE, s.col)
             elif not self.py3 and ctx.scope.kind != "module":
                 ctx.scope.unoptimized |= 1
                 ctx.scope.opt_line = ctx.scope.opt_line or node.line
@@ -373,7 +390,7 @@ class _Checker:
     def s_expr_stmt(self, node: Node, ctx: _Ctx) -> None:
         kids = node.children
         second = kids[1]
-        if second.type == "augassign" or (second.type == "OP" and second.value not in ("=",) and second.value.endswith("=")):
+        if second.type == "augassign" or (second.type == "OP" and second.value != "=" and second.value.endswith("=")):
             target = kids[0]
             self.expr_then(target, ctx)
             self.set_context(target, "store", target, ctx, visit=False, aug=True)
@@ -436,7 +453,7 @@ class _Checker:
     def trailer_loads(self, node: Node, ctx: _Ctx) -> None:
         kids = node.children
         start = 1 if kids[0].type == "NAME" and kids[0].value == "await" else 0
-        items = [(self.expr, (kids[start], ctx))]
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (kids[start], ctx))]
         for tr in kids[start + 1 :]:
             items.append((self.trailer, (tr, ctx)))
         self.push_all(items)
@@ -458,7 +475,7 @@ class _Checker:
             self.error(_AST, "only single target (not tuple) can be annotated", target)
         else:
             self.error(_AST, "illegal target for annotation", target)
-        simple = kind == "Name" and not (deep.type == "atom")
+        simple = kind == "Name" and deep.type != "atom"
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (ann.children[1], ctx))]
         if len(ann.children) == 4:
             items.append((self.expr, (ann.children[3], ctx)))
@@ -682,7 +699,7 @@ class _Checker:
                     nxt = kids[i + 1] if i + 1 < len(kids) else None
                     if self.py3 and (nxt is None or (nxt.type == "OP" and nxt.value == "," and i + 2 == len(kids))):
                         self.error(_AST, "named arguments must follow bare *", ch)
-                    if nxt is not None and not (nxt.type == "OP"):
+                    if nxt is not None and nxt.type != "OP":
                         names.append(nxt)
                         loads.extend(self.annotation(nxt, ctx))
                         i += 3
@@ -727,8 +744,9 @@ class _Checker:
             if leaf.value in seen:
                 msg = f"duplicate argument '{leaf.value}' in function definition"
                 self.error(_SYMTABLE, msg, None, line=scope.line, offset="none", with_text=False)
-                if self.py3 and self.first[_SYMTABLE] is not None and self.first[_SYMTABLE].message == msg:  # type: ignore[union-attr]
-                    self.first[_SYMTABLE] = attrs.evolve(self.first[_SYMTABLE], offset=scope.col)  # type: ignore[arg-type]
+                found = self.first[_SYMTABLE]
+                if found is not None and found.message == msg:
+                    self.set_offset(_SYMTABLE, scope.col)
             seen.add(leaf.value)
             scope.symbols[leaf.value] = scope.symbols.get(leaf.value, 0) | DEF_PARAM
         self.push_all(loads)
@@ -828,8 +846,9 @@ class _Checker:
             return [inner]
         return []
 
-    def set_context(self, node: Node, ctx_kind: str, where: Node, ctx: _Ctx, visit: bool = True,
-                    aug: bool = False) -> None:
+    def set_context(
+        self, node: Node, ctx_kind: str, where: Node, ctx: _Ctx, *, visit: bool = True, aug: bool = False
+    ) -> None:
         """ast.c ``set_context``: what may be assigned to / deleted, and the names it binds."""
         work = [node]
         store = ctx_kind == "store"
@@ -903,7 +922,7 @@ class _Checker:
             if not (self.py3 and node.value in ("None", "True", "False")):
                 self.use(node.value, ctx)
             return
-        if t == "NUMBER" or t == "OP":
+        if t in {"NUMBER", "OP"}:
             return
         if t == "STRING":
             self.strings([node], node, ctx)
@@ -1075,7 +1094,7 @@ class _Checker:
                 elif a.children[1].value == "=":
                     nkw += 1
             stars = [i for i, a in enumerate(args) if a.type == "OP" and a.value in ("*", "**")]
-            positional = [a for i, a in enumerate(args) if a.type != "OP" and not (i - 1 in stars)]
+            positional = [a for i, a in enumerate(args) if a.type != "OP" and i - 1 not in stars]
             del positional
             if ngens > 1 or (ngens and (nargs - len(stars) or nkw)):
                 self.error(_AST, "Generator expression must be parenthesized if not sole argument", arglist)
@@ -1161,7 +1180,8 @@ class _Checker:
                         self.error(_AST, "dict unpacking cannot be used in dict comprehension", node)
                     self.comprehension(inner, ctx, "dict" if is_dict else "set")
                     return
-                self.push_all([(self.expr_elt, (k, ctx)) for k in kk if k.type != "OP" or k.value not in (",", ":", "**")])
+                parts = [k for k in kk if k.type != "OP" or k.value not in (",", ":", "**")]
+                self.push_all([(self.expr_elt, (k, ctx)) for k in parts])
                 return
             self.push(self.expr_elt, inner, ctx)
 
@@ -1255,8 +1275,7 @@ class _Checker:
                         return
                     self.future.add(feature)
                 ff_lineno = line
-            elif not self.py3 and not found_doc and (node.type == "STRING" or node.type == "atom"
-                                                        or _is_expression(node)):
+            elif not self.py3 and not found_doc and (node.type in {"STRING", "atom"} or _is_expression(node)):
                 if _is_docstring(node):
                     found_doc = True
                 else:
@@ -1334,7 +1353,7 @@ class _Checker:
     def directive_error(self, scope: _Scope, name: str, message: str) -> None:
         line, col = scope.directives.get(name, (scope.line, scope.col))
         self.error(_ANALYZE, message, None, line=line, offset="none", with_text=False)
-        self.first[_ANALYZE] = attrs.evolve(self.first[_ANALYZE], offset=col)  # type: ignore[arg-type]
+        self.set_offset(_ANALYZE, col)
 
 
 # ---------------------------------------------------------------- tree helpers
@@ -1410,7 +1429,7 @@ def _paren_single(fpdef: Node) -> bool:
     node = fpdef
     while node.type == "fpdef" and len(node.children) == 3:
         node = node.children[1]
-    return node.type == "NAME"
+    return bool(node.type == "NAME")
 
 
 def _strip_fpdef(fpdef: Node) -> Node:
@@ -1429,7 +1448,7 @@ def _dotted(node: Node) -> str:
 
 
 def _is_docstring(node: Node) -> bool:
-    return node.type == "STRING" or (node.type == "atom" and node.children[0].type == "STRING")
+    return bool(node.type == "STRING" or (node.type == "atom" and node.children[0].type == "STRING"))
 
 
 def _module_statements(tree: Node) -> list[tuple[Node, int]]:

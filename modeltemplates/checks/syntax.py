@@ -1,0 +1,244 @@
+"""Does the target interpreter accept this Python file? (``SRC`` rules)
+
+:func:`check_source` parses a file with :func:`modeltemplates.inspect.pyparse.parse` as the
+template's CPython (2.7 or 3.7) would on import and turns the first problem into a finding that
+quotes the interpreter, names the construct when it is a well-known version difference (f-strings
+on 2.7, ``print x`` on 3.7, ...) and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import attrs
+
+from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.inspect.pyparse import ParseResult, SyntaxProblem, parse
+
+E, W = Severity.ERROR, Severity.WARNING
+
+SYNTAX = Rule(
+    "SRC001", "Python syntax the target interpreter rejects", E,
+    what="Every Python file of the package is parsed the way the template's interpreter (CPython 2.7 or "
+    "3.7) compiles it on import: its tokenizer, its grammar and the checks it makes before running "
+    "anything (assignment targets, argument order, f-string expressions, misplaced return/yield/"
+    "break...). The finding quotes the SyntaxError the interpreter raises, with its line and offset.",
+    why="The model service imports the inference script when the model is deployed; a file that does not "
+    "compile under that interpreter fails the deployment (or the first request) no matter how well it "
+    "ran on a newer Python.",
+    fix="Rewrite the construct for the template's Python version (the hint names it), or choose a "
+    "template whose runtime matches the code.",
+)
+ENCODING = Rule(
+    "SRC002", "Source encoding the interpreter cannot read", E,
+    what="PEP 263 as the interpreter applies it: Python 2.7 reads a file without a coding declaration "
+    "as ASCII, so any byte above 0x7F, even in a comment, is an error; a declared codec must exist and "
+    "decode the file; a UTF-8 byte order mark only goes with a utf-8 declaration.",
+    why="The file fails to import with SyntaxError before a line of it runs.",
+    fix="Add `# -*- coding: utf-8 -*-` as line 1 or 2 (and save the file as UTF-8), or remove the "
+    "non-ASCII characters.",
+)
+TABS = Rule(
+    "SRC003", "Inconsistent use of tabs and spaces", E,
+    what="Python 3 refuses indentation whose meaning depends on the tab width (TabError). Python 2 "
+    "accepts it, counting a tab as advancing to the next multiple of 8 columns.",
+    why="The file fails to import on a Python 3 runtime; on 2.7 the nesting may silently differ from "
+    "what an editor with another tab width shows.",
+    fix="Re-indent the file with spaces only (most editors: 'convert indentation to spaces').",
+)
+FUTURE = Rule(
+    "SRC004", "Unknown or misplaced __future__ import", E,
+    what="`from __future__ import` must name a feature the interpreter knows (2.7 has no "
+    "`annotations`, for example) and must come before any other statement except the docstring.",
+    why="The compiler rejects the module with SyntaxError.",
+    fix="Remove the import (and the syntax that needs it) or move it to the top of the file.",
+)
+LIMITS = Rule(
+    "SRC005", "Source beyond the interpreter's limits", E,
+    what="CPython's parser keeps at most 1500 grammar states on its stack; deeply nested brackets or "
+    "expressions overflow it (\"s_push: parser stack overflow\", MemoryError). Files over 20 MB are "
+    "not parsed at all.",
+    why="The import fails with MemoryError; such files are almost always generated data, not code.",
+    fix="Flatten the nesting (build the structure in steps) or ship the data as a data file.",
+)
+NUL = Rule(
+    "SRC006", "NUL bytes in Python source", E,
+    what="A NUL byte in a .py file. Python 3 refuses the file (ValueError: source code string cannot "
+    "contain null bytes); Python 2.7 silently drops the rest of that line.",
+    why="The file fails to import (3.x) or runs other code than it shows (2.7); NUL bytes usually mean "
+    "a binary or UTF-16 file saved with a .py name.",
+    fix="Save the file as UTF-8 text; remove stray NUL characters.",
+)
+
+RULES: tuple[Rule, ...] = (SYNTAX, ENCODING, TABS, FUTURE, LIMITS, NUL)
+
+_RULE_OF_KIND = {
+    "syntax": SYNTAX,
+    "indentation": SYNTAX,
+    "tab": TABS,
+    "encoding": ENCODING,
+    "future": FUTURE,
+    "limit": LIMITS,
+    "nul": NUL,
+}
+
+
+@attrs.frozen
+class SourceResult:
+    """Findings for one file plus the parse (its tree feeds the service-class analysis)."""
+
+    findings: tuple[Finding, ...]
+    parse: ParseResult
+
+
+def check_source(path: str, data: bytes, python: tuple[int, int]) -> SourceResult:
+    """Check one Python file (``path`` is package-relative) for interpreter ``python``."""
+    result = parse(data, python, path)
+    findings: list[Finding] = []
+    version = f"{python[0]}.{python[1]}"
+    if python[0] == 2 and b"\0" in data[: 64 * 1024 * 1024]:
+        line = data.count(b"\n", 0, data.find(b"\0")) + 1
+        findings.append(NUL.finding(
+            path, f"NUL byte on line {line}: Python {version} drops the rest of that line when it reads the file",
+            line=line, severity=W,
+        ))
+    problem = result.error
+    if problem is not None:
+        findings.append(_finding(path, problem, data, python))
+    return SourceResult(tuple(findings), result)
+
+
+def _finding(path: str, problem: SyntaxProblem, data: bytes, python: tuple[int, int]) -> Finding:
+    version = f"{python[0]}.{python[1]}"
+    rule = _RULE_OF_KIND.get(problem.kind, SYNTAX)
+    if problem.exc_type == "SizeLimit":
+        return LIMITS.finding(path, problem.message, line=None)
+    said = problem.interpreter_says()
+    construct, hint = _recognise(problem, _line(data, problem.source_line), python)
+    message = f"Python {version} cannot import this file: {said}"
+    if construct:
+        message = f"{construct}; the template runs Python {version} ({said})"
+    return rule.finding(path, message, line=problem.source_line, column=problem.source_column, hint=hint)
+
+
+def _line(data: bytes, line: int) -> str:
+    start = 0
+    for _ in range(max(0, line - 1)):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return ""
+    end = data.find(b"\n", start)
+    raw = data[start:] if end < 0 else data[start:end]
+    return raw[:2000].decode("utf-8", "replace")
+
+
+_Matcher = Callable[[SyntaxProblem, str], bool]
+
+
+def _tok(p: SyntaxProblem) -> str:
+    return p.token or ""
+
+
+def _prev(p: SyntaxProblem) -> str:
+    return p.context[-1] if p.context else ""
+
+
+_STR_PREFIX = re.compile(r"^[A-Za-z]{1,3}$")
+
+# (matcher, construct, hint) for errors under 2.7 -- the newer syntax people bring to it.
+_PY2: list[tuple[_Matcher, str, str]] = [
+    (lambda p, s: p.kind == "encoding" and "Non-ASCII" in p.message,
+     "non-ASCII characters without a coding declaration",
+     "add `# -*- coding: utf-8 -*-` as line 1 or 2 (and save the file as UTF-8)"),
+    (lambda p, s: p.kind == "future" and "annotations" in p.message,
+     "`from __future__ import annotations` needs Python 3.7+",
+     "remove the import and any annotations that rely on it"),
+    (lambda p, s: _tok(p)[:1] in "'\"" and _prev(p).lower() in ("f", "rf", "fr"),
+     "f-strings need Python 3.6+", "use '{}'.format(x) or '%s' % x"),
+    (lambda p, s: _tok(p)[:1] in "'\"" and _prev(p).lower() == "rb",
+     "the rb'' string prefix needs Python 3.3+", "write br'...' instead"),
+    (lambda p, s: _tok(p) == "def" and _prev(p) == "async",
+     "async def needs Python 3.5+", "use a plain function"),
+    (lambda p, s: _tok(p) == "=" and bool(re.match(r"\s*print\s*\(", s)),
+     "print() with keyword arguments (end=, sep=, file=) needs the print function",
+     "add `from __future__ import print_function` as the first statement"),
+    (lambda p, s: _prev(p) == "nonlocal",
+     "`nonlocal` is Python 3 only", "keep the value in a mutable container or an attribute"),
+    (lambda p, s: _tok(p) == "from" and _prev(p) == "yield",
+     "`yield from` needs Python 3.3+", "loop over the iterable and yield each item"),
+    (lambda p, s: _tok(p) == "from" and bool(re.match(r"\s*raise\b", s)),
+     "`raise ... from ...` needs Python 3", "raise the new exception without `from`"),
+    (lambda p, s: _tok(p) == ":" and bool(re.match(r"\s*(async\s+)?def\b", s)),
+     "function annotations need Python 3", "remove the annotations (or move them into a comment)"),
+    (lambda p, s: _tok(p) == ">" and _prev(p) == "-",
+     "return annotations (->) need Python 3", "remove the annotation"),
+    (lambda p, s: _tok(p) == "@" and not s.lstrip().startswith("@"),
+     "the @ matrix-multiplication operator needs Python 3.5+", "use torch.matmul(a, b) or a.dot(b)"),
+    (lambda p, s: _tok(p).startswith("_") and _prev(p)[:1].isdigit(),
+     "underscores in numeric literals need Python 3.6+", "write the number without underscores"),
+    (lambda p, s: _tok(p) in (":", "=") and ":=" in s,
+     "assignment expressions (:=) need Python 3.8+", "assign on a separate line"),
+    (lambda p, s: _tok(p) == "/" and bool(re.match(r"\s*def\b", s)),
+     "positional-only parameters (/) need Python 3.8+", "remove the / marker"),
+    (lambda p, s: _tok(p) == "," and _prev(p) == "*" and bool(re.match(r"\s*def\b", s)),
+     "keyword-only parameters (a bare *) need Python 3", "give the parameter a default instead"),
+    (lambda p, s: _tok(p) == "=" and bool(re.match(r"\s*class\b", s)),
+     "class keyword arguments (metaclass=...) need Python 3",
+     "set `__metaclass__ = ...` in the class body instead"),
+    (lambda p, s: _tok(p) == ":" and not re.match(r"\s*(def|class|if|elif|else|for|while|with|try|except|"
+                                                   r"finally|lambda)\b", s) and "lambda" not in s,
+     "variable annotations need Python 3.6+", "remove the annotation (or use a type comment)"),
+    (lambda p, s: _tok(p) in ("*", "**") and bool(re.match(r"\s*def\b", s)),
+     "keyword-only parameters (a bare *) need Python 3", "give the parameter a default instead"),
+    (lambda p, s: _tok(p) == "*" and "=" in s and not s.lstrip().startswith(("def", "print")),
+     "extended unpacking (a, *b = ...) needs Python 3", "slice the sequence instead"),
+    (lambda p, s: _tok(p) in ("*", "**"),
+     "more than one * or ** unpacking needs Python 3.5+", "merge the sequences or dicts first"),
+]
+
+# ... and the Python 2 idioms that 3.7 refuses.
+_PY3: list[tuple[_Matcher, str, str]] = [
+    (lambda p, s: "Missing parentheses in call to 'print'" in p.message,
+     "the print statement is Python 2 only", "call the function: print(...)"),
+    (lambda p, s: "Missing parentheses in call to 'exec'" in p.message,
+     "the exec statement is Python 2 only", "call the function: exec(code, namespace)"),
+    (lambda p, s: p.kind == "tab", "tabs and spaces mixed in indentation", TABS.fix),
+    (lambda p, s: _tok(p) == "<>", "the <> operator is Python 2 only", "use !="),
+    (lambda p, s: _tok(p) == "`", "backticks are Python 2 only", "use repr(x)"),
+    (lambda p, s: p.message == "invalid token" and bool(re.search(r"\b0[0-7]+\b", s)),
+     "old-style octal literals (0777) are Python 2 only", "write 0o777"),
+    (lambda p, s: _tok(p) in ("L", "l") and _prev(p)[:1].isdigit(),
+     "the L suffix of long integers is Python 2 only", "drop the L: Python 3 integers have no size limit"),
+    (lambda p, s: _tok(p)[:1] in "'\"" and _prev(p).lower() in ("ur", "ru"),
+     "the ur'' string prefix is Python 2 only", "write r'...' (strings are unicode in Python 3)"),
+    (lambda p, s: _tok(p) == "," and bool(re.match(r"\s*except\b", s)),
+     "`except E, e:` is Python 2 only", "write `except E as e:`"),
+    (lambda p, s: _tok(p) == "," and bool(re.match(r"\s*raise\b", s)),
+     "`raise E, msg` is Python 2 only", "write `raise E(msg)`"),
+    (lambda p, s: _tok(p) == "(" and bool(re.search(r"(\bdef\s+\w+\s*\(.*\(|\blambda\s*\()", s)),
+     "tuple parameters are Python 2 only", "take one parameter and unpack it in the body"),
+    (lambda p, s: _prev(p) in ("async", "await") or _tok(p) in ("async", "await"),
+     "async and await are reserved keywords since Python 3.7", "rename the variable, argument or module"),
+    (lambda p, s: "keyword" in p.message and "assign" in p.message,
+     "True, False and None cannot be assigned to in Python 3", "use another name"),
+    (lambda p, s: _tok(p) in (":", "=") and ":=" in s,
+     "assignment expressions (:=) need Python 3.8+", "assign on a separate line"),
+    (lambda p, s: _tok(p) == "/" and bool(re.match(r"\s*def\b", s)),
+     "positional-only parameters (/) need Python 3.8+", "remove the / marker"),
+    (lambda p, s: p.line == 1 and bool(re.search(r"""f(['"]).*\{[^}]*=\}""", s)),
+     "the = specifier in f-strings ({x=}) needs Python 3.8+", "write f'x={x!r}'"),
+]
+
+
+def _recognise(problem: SyntaxProblem, line_text: str, python: tuple[int, int]) -> tuple[str, str | None]:
+    table = _PY2 if python[0] == 2 else _PY3
+    for matcher, construct, hint in table:
+        try:
+            if matcher(problem, line_text):
+                return construct, hint
+        except (IndexError, re.error):  # pragma: no cover - defensive
+            continue
+    if problem.kind == "indentation":
+        return "", "indent the block consistently (the same spaces for every line of a block)"
+    return "", None
