@@ -253,6 +253,7 @@ class _Driver:
         name_label = g.tokens["NAME"]
         tok_labels = g.tokens
         import_stmt = g.nt_index("import_stmt")
+        chains = g.chains
         py3 = self.lang.version[0] >= 3
         stack: list[list] = [[g.nt_index(start), 0, []]]  # type: ignore[type-arg]
         history: list[str] = []
@@ -280,29 +281,43 @@ class _Driver:
                         nt, nxt = action
                         frame[1] = nxt
                         if nt >= 0:
-                            if len(stack) >= MAXSTACK:
+                            chain = chains[nt][ilabel]
+                            if len(stack) + len(chain) > MAXSTACK:
                                 return None, self._overflow(tok)
-                            stack.append([nt, 0, []])
-                            continue
-                        frame[2].append(Node(kind, value, (), tok[2], tok[3] + 1))
-                        while True:  # pop while in an accept-only state
+                            for sub_nt, sub_state in chain:
+                                stack.append([sub_nt, sub_state, []])
                             frame = stack[-1]
-                            if not states[frame[0]][frame[1]][2]:
-                                break
+                        else:
+                            frame = stack[-1]
+                        frame[2].append(Node(kind, value, (), tok[2], tok[3] + 1))
+                        while states[frame[0]][frame[1]][2]:  # pop while in an accept-only state
                             if frame[0] == import_stmt:
                                 self._future_hack(frame[2][0])
-                            node = self._pop(stack, names, start)
-                            if not stack:
-                                return node, None
-                            stack[-1][2].append(node)
+                            stack.pop()
+                            children = frame[2]
+                            if stack:
+                                parent = stack[-1]
+                                if len(children) == 1:
+                                    parent[2].append(children[0])
+                                else:
+                                    first = children[0]
+                                    parent[2].append(Node(names[frame[0]], "", tuple(children), first.line, first.column))
+                                frame = parent
+                            else:
+                                return self._make(frame, names, start), None
                         break
                     if accepting:
                         if frame[0] == import_stmt:
                             self._future_hack(frame[2][0])
-                        node = self._pop(stack, names, start)
+                        stack.pop()
                         if not stack:
                             return None, self._syntax_error(tok, None, history)
-                        stack[-1][2].append(node)
+                        children = frame[2]
+                        if len(children) == 1:
+                            stack[-1][2].append(children[0])
+                        else:
+                            first = children[0]
+                            stack[-1][2].append(Node(names[frame[0]], "", tuple(children), first.line, first.column))
                         continue
                     expected = next(iter(accel)) if len(accel) == 1 else None
                     return None, self._syntax_error(tok, expected, history)
@@ -314,9 +329,10 @@ class _Driver:
         return None, SyntaxProblem("syntax", "unexpected end of token stream", None, None, 1)
 
     @staticmethod
-    def _pop(stack: list[list], names: tuple[str, ...], start: str) -> Node:  # type: ignore[type-arg]
-        nt, _, children = stack.pop()
-        if len(children) == 1 and (stack or start != "file_input"):
+    def _make(frame: list, names: tuple[str, ...], start: str) -> Node:  # type: ignore[type-arg]
+        """The root node (never collapsed for ``file_input``)."""
+        nt, _, children = frame
+        if len(children) == 1 and start != "file_input":
             return children[0]  # type: ignore[no-any-return]
         first = children[0]
         return Node(names[nt], "", tuple(children), first.line, first.column)

@@ -463,12 +463,12 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                 pend = 0
                 if col == indstack[-1]:
                     if tab_strict and alt != altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start)
+                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start, start=p)
                 elif col > indstack[-1]:
                     if len(indstack) >= MAXINDENT:
-                        raise TokenizeError("E_TOODEEP", eline, line_end, sc.line_start)
+                        raise TokenizeError("E_TOODEEP", eline, line_end, sc.line_start, start=p)
                     if tab_strict and alt <= altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start)
+                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start, start=p)
                     indstack.append(col)
                     altstack.append(alt)
                     pend = 1
@@ -478,9 +478,9 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                         altstack.pop()
                         pend -= 1
                     if col != indstack[-1]:
-                        raise TokenizeError("E_DEDENT", eline, line_end, sc.line_start)
+                        raise TokenizeError("E_DEDENT", eline, line_end, sc.line_start, start=p)
                     if tab_strict and alt != altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start)
+                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start, start=p)
                 cl = p - sc.line_start
                 sline = eline if at_eof else sc.lineno
                 if pend > 0:
@@ -563,7 +563,7 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                 sc.newline_at(pos + 1)
                 pos += 2
                 continue
-            raise TokenizeError("E_LINECONT", line, _line_end(text, pos), sc.line_start)
+            raise TokenizeError("E_LINECONT", line, _line_end(text, pos), sc.line_start, start=pos)
         if c == "." and rules.ellipsis_token and text.startswith("...", pos):
             pos += 3
             started = True

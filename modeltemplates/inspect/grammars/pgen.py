@@ -58,6 +58,9 @@ class Grammar:
     operators: dict[str, int]
     tokens: dict[str, int]
     start: int
+    #: ``chains[nt][label]``: entering ``nt`` on ``label`` pushes these (nonterminal, state) frames
+    #: in order (the first is ``nt`` itself) before the label is shifted into the last one.
+    chains: tuple[dict[int, tuple[tuple[int, int], ...]], ...] = ()
 
     def nt_index(self, name: str) -> int:
         return self.names.index(name)
@@ -330,6 +333,22 @@ def generate(text: str, start: str = "file_input") -> Grammar:
             rows.append((accel, final, final and not arcs))
         states.append(tuple(rows))
 
+    chains: list[dict[int, tuple[tuple[int, int], ...]]] = []
+    for nt in range(len(names)):
+        per_label: dict[int, tuple[tuple[int, int], ...]] = {}
+        for lbl in firsts[nt]:
+            frames: list[tuple[int, int]] = []
+            cur = nt
+            while True:
+                push_nt, target = states[cur][0][0][lbl]
+                frames.append((cur, target))
+                if push_nt < 0:
+                    break
+                cur = push_nt
+            # frames[i] = (nonterminal, its state once the next frame (or the shift) is done)
+            per_label[lbl] = tuple(frames)
+        chains.append(per_label)
+
     keywords = {lab.value: i for i, lab in enumerate(labels) if lab.kind == "keyword"}
     operators = {lab.value: i for i, lab in enumerate(labels) if lab.kind == "op"}
     tokens = {lab.value: i for i, lab in enumerate(labels) if lab.kind == "token"}
@@ -342,4 +361,5 @@ def generate(text: str, start: str = "file_input") -> Grammar:
         operators=operators,
         tokens=tokens,
         start=nt_of[start],
+        chains=tuple(chains),
     )

@@ -1330,11 +1330,9 @@ class _Checker:
             return
         # 2.7 check_unoptimized: import * / bare exec in a function with nested free variables
         for scope, bound in reversed(order):
-            has_free = False
-            if scope.is_function and bound:
-                has_free = any(
-                    f & USE and not f & (DEF_BOUND | DEF_GLOBAL) and n in bound for n, f in scope.symbols.items()
-                )
+            # 2.7 marks a nested block "free" for any name it neither binds nor declares global
+            nested = bound is not None and scope.kind != "module" and _inside_function(scope)
+            has_free = nested and any(not f & (DEF_BOUND | DEF_GLOBAL) for f in scope.symbols.values())
             child_free = any(free_of.get(id(c), False) for c in scope.children)
             free_of[id(scope)] = has_free or child_free
             if scope.kind == "function" and scope.unoptimized and (has_free or child_free):
@@ -1357,6 +1355,15 @@ class _Checker:
 
 
 # ---------------------------------------------------------------- tree helpers
+
+
+def _inside_function(scope: _Scope) -> bool:
+    parent = scope.parent
+    while parent is not None:
+        if parent.is_function:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _unparen(node: Node) -> Node:
