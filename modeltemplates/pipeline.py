@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from modeltemplates.checks import textfiles
+from modeltemplates.checks.internal import check_failed
 from modeltemplates.checks.layout import LayoutResult, check_layout
 from modeltemplates.findings import Finding, Report
 from modeltemplates.package import Entry, Limits, Package, open_package
@@ -91,7 +92,11 @@ def inspect_package(
         data = texts.get(entry.path)
         if data is None:
             continue
-        result = check_source(entry.path, data, runtime.python_version)
+        try:
+            result = check_source(entry.path, data, runtime.python_version)
+        except Exception as exc:  # never let one odd file end the run: say so instead
+            findings.append(check_failed(entry.path, "Python source", exc))
+            continue
         findings.extend(result.findings)
         if entry is layout.inference_script:
             script_tree = result.parse.tree
@@ -103,19 +108,27 @@ def inspect_package(
     if layout.config_file is not None and layout.config_file.path in texts:
         from modeltemplates.checks.configfile import check_config
 
-        cfg = check_config(layout.config_file.path, texts[layout.config_file.path], runtime, mode)
-        findings.extend(cfg.findings)
-        config = cfg.config
-        if config is not None:
-            declared = _declared_packages(config)
+        try:
+            cfg = check_config(layout.config_file.path, texts[layout.config_file.path], runtime, mode)
+        except Exception as exc:
+            findings.append(check_failed(layout.config_file.path, "config.json", exc))
+        else:
+            findings.extend(cfg.findings)
+            config = cfg.config
+            if config is not None:
+                declared = _declared_packages(config)
 
     if layout.inference_script is not None and script_tree is not None:
         from modeltemplates.checks.service import check_service
         from modeltemplates.inspect.pyservice import analyze_service
 
-        service = analyze_service(script_tree, runtime.python_version)
-        findings.extend(check_service(layout.inference_script.path, service, runtime, modules, declared))
-        facts["service"] = service.to_dict()
+        try:
+            service = analyze_service(script_tree, runtime.python_version)
+            findings.extend(check_service(layout.inference_script.path, service, runtime, modules, declared))
+        except Exception as exc:
+            findings.append(check_failed(layout.inference_script.path, "service class", exc))
+        else:
+            facts["service"] = service.to_dict()
 
     # Model files: engine-specific, streamed.
     model_facts: dict[str, Mapping[str, Any]] = {}
@@ -127,6 +140,9 @@ def inspect_package(
                 checked = template.check_model_file(entry.path, f, entry.size, modules, settings)
         except OSError as exc:
             findings.append(_unreadable(entry, exc))
+            continue
+        except Exception as exc:
+            findings.append(check_failed(entry.path, "model file", exc))
             continue
         findings.extend(checked.findings)
         model_facts[entry.path] = checked.facts

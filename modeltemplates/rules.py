@@ -16,6 +16,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.syntax",
     "modeltemplates.checks.service",
     "modeltemplates.checks.configfile",
+    "modeltemplates.checks.internal",
 )
 
 

@@ -100,8 +100,7 @@ def test_console_script_and_module_entry_point() -> None:
 
 
 def test_import_is_light() -> None:
-    code = ("import sys, modeltemplates; "
-            "heavy = [m for m in ('torch', 'numpy', 'modeltemplates.checks.modelfile', 'modeltemplates.inspect.pyparse') if m in sys.modules]; "
-            "print(heavy)")
+    heavy = ("torch", "numpy", "modeltemplates.checks.modelfile", "modeltemplates.inspect.pyparse")
+    code = f"import sys, modeltemplates; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"

@@ -709,6 +709,10 @@ class _Reader:
                     name,
                 )
             start = info.header_offset
+            if not 0 <= start <= self.size - 30:
+                raise TorchFileError(
+                    "corrupt", f"local header offset {start} lies outside the file", member=name
+                )
             self.f.seek(start)
             header = self.f.read(30)
             if len(header) < 30 or header[:4] != b"PK\x03\x04":
