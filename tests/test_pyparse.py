@@ -245,8 +245,8 @@ def test_version_specific_syntax(src: str, ok27: bool, ok37: bool) -> None:
         ("x = f'{a[}'\n", PY37, "f-string: expecting '}'", 1, 4),
         ("x = f'{a[b'\n", PY37, "f-string: mismatched '(', '{', or '['", 1, 4),
         ("print -1 = 2\n", PY37, "Missing parentheses in call to 'print'. Did you mean print(-1 = 2)?", 1, 0),
-        ("def f():\n    print 'a',\n", PY37, "Missing parentheses in call to 'print'. Did you mean print('a', end=\" \")?",
-         2, 13),
+        ("def f():\n    print 'a',\n", PY37,
+         "Missing parentheses in call to 'print'. Did you mean print('a', end=\" \")?", 2, 13),
         ("if x: print x\n", PY37, "Missing parentheses in call to 'print'. Did you mean print(x)?", 1, 13),
     ],
 )

@@ -301,7 +301,8 @@ class _Driver:
                                     parent[2].append(children[0])
                                 else:
                                     first = children[0]
-                                    parent[2].append(Node(names[frame[0]], "", tuple(children), first.line, first.column))
+                                    node = Node(names[frame[0]], "", tuple(children), first.line, first.column)
+                                    parent[2].append(node)
                                 frame = parent
                             else:
                                 return self._make(frame, names, start), None

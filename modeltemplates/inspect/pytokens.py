@@ -621,7 +621,7 @@ def _scan_string(sc: _Scanner, start: int, quote_pos: int) -> int:
     while eq != size:
         m = pattern.search(text, p)
         if m is None:
-            lineno += text.count("\n", p, n)
+            lineno += text.count("\n", p, n) - (1 if text.endswith("\n") else 0)
             raise TokenizeError("E_EOFS" if triple else "E_EOLS", lineno + (1 if py2 else 0), n, start_line_start,
                                 start=start)
         j = m.start()
@@ -641,7 +641,7 @@ def _scan_string(sc: _Scanner, start: int, quote_pos: int) -> int:
         else:
             eq = 0
             if p >= n:
-                lineno += text.count("\n", quote_pos, n)
+                lineno += text.count("\n", quote_pos, n) - (1 if text.endswith("\n") else 0)
                 code = "E_EOLS" if py2 or not triple else "E_EOFS"
                 raise TokenizeError(code, lineno + (1 if py2 else 0), n, start_line_start, start=start)
             p += 1
