@@ -104,7 +104,9 @@ def inspect_package(
     # config.json, when the package brings one.
     config: Mapping[str, Any] | None = None
     facts: dict[str, Any] = {}
-    declared: frozenset[str] | None = None
+    # Without a config.json the template's own config declares no dependencies: any import that
+    # is neither local, standard library nor preinstalled in the template's image will fail.
+    declared: frozenset[str] = frozenset()
     if layout.config_file is not None and layout.config_file.path in texts:
         from modeltemplates.checks.configfile import check_config
 
@@ -119,16 +121,18 @@ def inspect_package(
                 declared = _declared_packages(config)
 
     if layout.inference_script is not None and script_tree is not None:
-        from modeltemplates.checks.service import check_service
+        from modeltemplates.checks.service import check_service, summarize_imports
         from modeltemplates.inspect.pyservice import analyze_service
 
         try:
             service = analyze_service(script_tree, runtime.python_version)
             findings.extend(check_service(layout.inference_script.path, service, runtime, modules, declared))
+            imports = summarize_imports(service, runtime, modules)
         except Exception as exc:
             findings.append(check_failed(layout.inference_script.path, "service class", exc))
         else:
             facts["service"] = service.to_dict()
+            facts["imports"] = imports.to_dict()
 
     # Model files: engine-specific, streamed.
     model_facts: dict[str, Mapping[str, Any]] = {}

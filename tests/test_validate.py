@@ -172,3 +172,17 @@ def test_fidelity_models_through_the_templates(model_id: str, tmp_path: Path) ->
     for template, key in ((PY27, "py27"), (PY37, "py37")):
         report = template.validate(b.root)
         assert report.ok == labels[key]["ok"], (key, labels[key]["error"], [f.to_dict() for f in report.errors])
+
+
+def test_undeclared_third_party_import_is_warned_until_config_declares_it(pkg: PackageBuilder) -> None:
+    pkg.valid()
+    pkg.write("customize_service.py", "import cv2\n" + SERVICE_PY27)
+    report = PY27.validate(pkg.root)
+    (f,) = report.by_rule("SVC010")
+    assert "opencv-python" in f.message + f.hint
+    assert report.facts["imports"]["third_party"] == ["cv2"]
+    pkg.write("config.json", json.dumps({
+        "model_type": "PyTorch", "runtime": "python2.7",
+        "dependencies": [{"installer": "pip", "packages": [{"package_name": "opencv-python"}]}],
+    }))
+    assert PY27.validate(pkg.root).by_rule("SVC010") == ()
