@@ -101,3 +101,19 @@ def test_manifest_never_writes_into_the_package(pkg: PackageBuilder) -> None:
     before = sorted(p.name for p in pkg.root.rglob("*"))
     modeltemplates.get_template("pytorch-py27").build_manifest(pkg.root)
     assert sorted(p.name for p in pkg.root.rglob("*")) == before
+
+
+@pytest.mark.parametrize("mode", ["undefined", "object_detection", "image_processing", "predictive_analytics"])
+@pytest.mark.parametrize("template_id", ["pytorch-py27", "pytorch-py37"])
+def test_manifest_config_validates_against_the_published_schema(
+    pkg: PackageBuilder, mode: str, template_id: str
+) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "docs" / "config-schema.json").read_text())
+    pkg.valid()
+    config = modeltemplates.get_template(template_id).build_manifest(pkg.root, io_mode=mode).config
+    jsonschema.Draft202012Validator(schema).validate(dict(config))
+    # and the config the template stands for passes the template's own config.json checks
+    pkg.write("config.json", json.dumps(dict(config)))
+    assert modeltemplates.get_template(template_id).validate(pkg.root, io_mode=mode).ok
