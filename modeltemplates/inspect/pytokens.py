@@ -243,34 +243,29 @@ def _decode_py2(data: bytes, filename: str) -> SourceText:
     encoding: str | None = "utf-8" if bom else None
     lines = _join_nul_lines(_split_physical(data, universal=True))
     declared_at = 0
-    stop = False
-    for index in range(min(2, len(lines))):
-        if stop:
-            break
-        line = lines[index]
-        if index == 1 and _ends_in_continuation(lines[0]):
-            break
-        spec, is_code = coding_spec(line)
-        if spec is None:
-            stop = is_code
-        else:
-            if bom and spec != "utf-8":
-                return _py2_problem(f"encoding problem: {spec} with BOM", index + 1)
-            if not bom:
-                if spec not in ("utf-8", "iso-8859-1") and not _codec_known(spec):
-                    return _py2_problem(f"encoding problem: {spec}", index + 1)
-                encoding = spec
-                declared_at = index + 1
-            stop = True
-        if encoding is None:
-            bad = _first_high_byte(line)
-            if bad is not None:
-                return _py2_problem(_non_ascii_message(bad, filename, index + 1), index + 1)
+    look_for_cookie = True
+    for index, line in enumerate(lines):
+        if look_for_cookie and index < 2:
+            spec, is_code = (None, True) if index == 1 and _ends_in_continuation(lines[0]) else coding_spec(line)
+            if spec is not None:
+                if bom and spec != "utf-8":
+                    return _py2_problem(f"encoding problem: {spec} with BOM", index + 1)
+                if not bom:
+                    if spec not in ("utf-8", "iso-8859-1") and not _codec_known(spec):
+                        return _py2_problem(f"encoding problem: {spec}", index + 1)
+                    encoding = spec
+                    declared_at = index + 1
+                look_for_cookie = False
+            elif is_code:
+                look_for_cookie = False
+        if encoding is not None:
+            if not look_for_cookie or index >= 1:
+                break
+            continue
+        bad = _first_high_byte(line)
+        if bad is not None:
+            return _py2_problem(_non_ascii_message(bad, filename, index + 1), index + 1)
     if encoding is None:
-        for index in range(2, len(lines)):
-            bad = _first_high_byte(lines[index])
-            if bad is not None:
-                return _py2_problem(_non_ascii_message(bad, filename, index + 1), index + 1)
         return SourceText(b"".join(lines).decode("ascii"), "ascii", False, "ascii")
     if encoding in ("utf-8", "iso-8859-1"):
         raw = b"".join(lines)
@@ -290,7 +285,6 @@ def _decode_py2(data: bytes, filename: str) -> SourceText:
             exc.encoding, rest_bytes[line_start:], exc.start - line_start, exc.end - line_start, exc.reason
         )
         return _py2_problem(_unicode_error_text(exc2, encoding, True), bad_line)
-    rest = rest.replace("\0", "\0")  # NULs were handled on the raw lines above
     return SourceText(head + rest, encoding, True, encoding)
 
 
