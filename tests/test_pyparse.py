@@ -579,3 +579,28 @@ def test_platform_example_scripts() -> None:
             assert parse(code.encode(), PY27).ok is ok27, (key, parse(code.encode(), PY27).error)
             assert parse(code.encode(), PY37).ok is ok37, (key, parse(code.encode(), PY37).error)
     assert seen == set(_EXAMPLE_VERDICTS)
+
+
+def test_non_ascii_on_line_2_after_a_code_line_1_is_still_caught_by_27() -> None:
+    result = parse(b"x = 1\n# caf\xc3\xa9\n", PY27)
+    assert result.error is not None and result.error.kind == "encoding" and result.error.line == 2
+
+
+def test_mutated_sources_never_raise() -> None:
+    """Deterministic mutations of real code: every outcome is a result, never an exception."""
+    import random
+
+    rng = random.Random(1234)
+    seeds = [PY27_CORPUS.encode(), b"s = f'{x!r:>{w}}' + rb'\\d'\nasync def f():\n    await g()\n"]
+    alphabet = b"{}!:=()[]*,'\"\\#\n\t\x0c\r\0\xc3\xa9\xff fxubrL0@`<>"
+    for _ in range(300):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randint(0, len(data))
+            if rng.random() < 0.6:
+                data[pos:pos] = bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 3)))
+            else:
+                del data[pos : pos + rng.randint(1, 3)]
+        for version in (PY27, PY37):
+            result = parse(bytes(data), version)
+            assert (result.tree is None) == (result.error is not None)
