@@ -15,9 +15,10 @@ from modeltemplates.inspect.grammars import cpython27, cpython37
 from modeltemplates.inspect.grammars.pgen import Grammar, generate
 from modeltemplates.inspect.pytokens import TokenizerRules
 
-_OPS_27 = frozenset(
-    "== != <> <= << >= >> += -= *= ** /= // |= %= &= ^= <<= >>= **= //=".split()  # noqa: SIM905
-)
+_OPS_27 = frozenset({
+    "==", "!=", "<>", "<=", "<<", ">=", ">>", "+=", "-=", "*=", "**", "/=", "//", "|=", "%=", "&=",
+    "^=", "<<=", ">>=", "**=", "//=",
+})
 _OPS_3X = _OPS_27 | {"->", "@="}
 
 
