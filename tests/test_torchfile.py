@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -135,23 +134,34 @@ def test_hand_built_legacy_file_is_what_torch_reads(tmp_path: Path) -> None:
 
 _MEASURE = textwrap.dedent(
     """
-    import sys, time
+    import io, sys
     from modeltemplates.inspect.torchfile import read_torch_file
+
+    class Counting(io.FileIO):
+        read_bytes = 0
+        def readinto(self, b):
+            n = super().readinto(b)
+            Counting.read_bytes += n or 0
+            return n
+        def read(self, size=-1):
+            data = super().read(size)
+            Counting.read_bytes += len(data)
+            return data
+
     path = sys.argv[1]
-    with open(path, "rb") as fh:
-        fh.seek(0, 2); size = fh.tell()
-        start = time.perf_counter()
+    with Counting(path, "rb") as fh:
+        fh.seek(0, 2); size = fh.tell(); fh.seek(0)
         facts = read_torch_file(fh, size)
-        took = time.perf_counter() - start
     with open("/proc/self/status") as st:  # peak RSS of this process image (ru_maxrss survives exec)
         hwm = next(int(line.split()[1]) for line in st if line.startswith("VmHWM:"))
-    print(took, hwm, facts.tensor_count, facts.storage_bytes)
+    print(Counting.read_bytes, hwm, facts.tensor_count, facts.storage_bytes)
     """
 )
 
 
 @pytest.mark.parametrize("fmt", ["legacy", "zip"])
 def test_four_gigabyte_files_cost_their_metadata(tmp_path: Path, fmt: str) -> None:
+    """O(metadata): bytes read and peak memory do not depend on the 4 GiB of weights."""
     n = 1 << 30  # 4 GiB of float32, a hole on disk
     if fmt == "legacy":
         path = bt.legacy_file(tmp_path / "big.pth", {"w": (n,), "b": (16,)}, real_data=False)
@@ -171,11 +181,9 @@ def test_four_gigabyte_files_cost_their_metadata(tmp_path: Path, fmt: str) -> No
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True, check=True, cwd=root
     ).stdout.split()
-    took, rss_kib = float(out[0]), int(out[1])
-    assert took < 0.5
+    read_bytes, rss_kib = int(out[0]), int(out[1])
+    assert read_bytes < 1 << 20
     assert rss_kib < 100 * 1024
     assert int(out[3]) >= 4 * n
-    start = time.perf_counter()
     facts = read_torch_file(path.open("rb"), path.stat().st_size)
-    assert time.perf_counter() - start < 0.5
     assert facts.tensors[0].numel == n and not [p for p in facts.problems if p.code != "orphan-storage"]
