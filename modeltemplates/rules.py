@@ -34,6 +34,17 @@ def all_rules() -> Mapping[str, Rule]:
     return MappingProxyType(rules)
 
 
+def _reported(rule_id: str) -> tuple[str, ...]:
+    """The platform's own words for this rule, as Markdown list items."""
+    from modeltemplates.platform import PLATFORM_REPORTS
+
+    out = []
+    for text in PLATFORM_REPORTS.get(rule_id, ()):
+        where, _, said = text.partition(": ")
+        out.append(f"- **The platform says** ({where}): {said}")
+    return tuple(out)
+
+
 def rules_markdown() -> str:
     """``docs/rules.md``: one entry per rule, generated from the rules themselves."""
     lines = [
@@ -59,6 +70,7 @@ def rules_markdown() -> str:
             f"- **What it checks:** {rule.what}",
             f"- **Why:** {rule.why}",
             f"- **How to fix:** {rule.fix}",
-            "",
         ])
+        lines.extend(_reported(rule.id))
+        lines.append("")
     return "\n".join(lines)

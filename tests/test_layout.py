@@ -220,3 +220,10 @@ def test_a_broken_package_reports_every_problem_once(pkg: PackageBuilder, tmp_pa
     keys = [(f.rule, f.path) for f in findings]
     assert len(keys) == len(set(keys))
     assert {k[0] for k in keys} == {"LAY003", "LAY007", "LAY009", "LAY011", "LAY012"}
+
+
+def test_lay020_file_over_the_platforms_20_gb_import_limit(pkg: PackageBuilder) -> None:
+    pkg.write("a.pth", b"x")
+    with open(pkg.path("huge.bin"), "wb") as f:  # sparse: costs no disk
+        f.truncate(20 * 1024**3 + 1)
+    assert rules(run(pkg.root)) == [("LAY020", "huge.bin")]

@@ -16,6 +16,7 @@ from modeltemplates.findings import Finding, Rule, Severity
 from modeltemplates.ignore import IGNORE_FILE_NAME
 from modeltemplates.layout import FileRule, LayoutRules
 from modeltemplates.package import PACKAGE_DIR_NAME, Entry, EntryKind, Package
+from modeltemplates.platform import MAX_IMPORT_BYTES
 from modeltemplates.runtime import Runtime
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -144,10 +145,17 @@ BUNDLED = Rule(
     "custom Python package.",
 )
 
+TOO_LARGE = Rule(
+    "LAY020", "File too large to import", E,
+    what="A file larger than the 20 GB the platform imports.",
+    why="The platform refuses to import a model file over 20 GB (ModelArts.3044).",
+    fix="Shrink the model (e.g. save in half precision, drop optimizer state) or use a custom image.",
+)
+
 RULES: tuple[Rule, ...] = (
     ROOT_NAME, MODEL_MISSING, MODEL_SEVERAL, MODEL_NESTED, SCRIPT_MISPLACED, SCRIPT_DUPLICATE,
     SCRIPT_MISNAMED, CONFIG_ODD, EMPTY_DIR, UNREADABLE, SYMLINK, SPECIAL_FILE, NAME_ENCODING, JUNK,
-    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED,
+    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED, TOO_LARGE,
 )
 
 #: Names and patterns of leftovers that are not ignored by default but never belong in a package.
@@ -242,6 +250,9 @@ def _check_entries(package: Package) -> Iterable[Finding]:
         bundled = _bundled_reason(e)
         if bundled:
             yield BUNDLED.finding(e.path, bundled)
+        if e.kind is EntryKind.FILE and e.size > MAX_IMPORT_BYTES:
+            yield TOO_LARGE.finding(e.path, f"'{e.name}' is {e.size / 1024**3:.1f} GiB; the platform imports "
+                                    "files of at most 20 GB")
 
 
 def _symlink_finding(package: Package, e: Entry) -> Finding:
