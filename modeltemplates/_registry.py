@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
 import attrs
@@ -150,6 +149,8 @@ class TemplateRegistry:
             return
         self._loaded_plugins = True
         assert self._group is not None
+        from importlib import metadata
+
         for ep in sorted(metadata.entry_points(group=self._group), key=lambda e: e.name):
             label = f"{ep.name} = {ep.value}"
             try:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
-import pathspec
+
+if TYPE_CHECKING:  # pathspec is imported on first use: `import modeltemplates` stays cheap
+    import pathspec
 
 #: The file a user writes at the package root to leave files out of checks and the manifest.
 IGNORE_FILE_NAME = ".modelignore"
@@ -54,6 +57,8 @@ class IgnoreRules:
 def build_rules(user_lines: list[tuple[int, str]], *, user_file: bool = False,
                 problems: tuple[IgnoreProblem, ...] = ()) -> IgnoreRules:
     """Compile the defaults followed by the user's lines; unusable lines become problems."""
+    import pathspec
+
     lines: list[str] = []
     origins: list[str] = []
     bad: list[IgnoreProblem] = list(problems)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -133,6 +132,8 @@ def hash_files(root: Path, entries: Sequence[Entry], workers: int | None = None)
     if n_workers <= 1 or (len(entries) < 64 and big < 2):
         records = [one(i) for i in range(len(entries))]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             records = list(pool.map(one, range(len(entries))))
     return tuple(sorted(records, key=lambda r: r.path))
