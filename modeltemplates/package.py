@@ -170,9 +170,12 @@ class Package:
         return open_regular_file(self.absolute(entry))
 
     def read_bytes(self, entry: Entry, limit: int) -> bytes:
-        """At most ``limit + 1`` bytes of a regular file (one more than allowed tells "too large")."""
+        """At most ``limit + 1`` bytes of a regular file (one more than allowed tells "too large").
+
+        The walk's size sizes the read, so a small file does not cost a ``limit``-sized buffer.
+        """
         with self.open(entry) as f:
-            return f.read(limit + 1)
+            return f.read(min(limit, entry.size) + 1)
 
 
 class NotARegularFile(OSError):
@@ -265,6 +268,7 @@ def open_package(path: str | os.PathLike[str], limits: Limits | None = None) -> 
 def _walk(root: Path, ignore: IgnoreRules, limits: Limits) -> tuple[tuple[Entry, ...], tuple[WalkProblem, ...]]:
     """Iterative, sorted, bounded walk. Ignored folders are recorded but not entered."""
     entries: list[Entry] = []
+    position: dict[str, int] = {}  # path -> index in entries, to mark folders once they are listed
     problems: list[WalkProblem] = []
     stack: list[tuple[Path, str, int]] = [(root, "", 0)]
     while stack:
@@ -274,10 +278,11 @@ def _walk(root: Path, ignore: IgnoreRules, limits: Limits) -> tuple[tuple[Entry,
                 children = sorted(it, key=lambda d: os.fsencode(d.name))
         except OSError as exc:
             problems.append(WalkProblem(rel, "unreadable-dir", exc.strerror or str(exc)))
-            _mark_unreadable_dir(entries, rel)
+            if rel:
+                entries[position[rel]] = attrs.evolve(entries[position[rel]], readable=False)
             continue
         if rel and not children:
-            _mark_empty_dir(entries, rel)
+            entries[position[rel]] = attrs.evolve(entries[position[rel]], empty_dir=True)
         subdirs: list[tuple[Path, str, int]] = []
         for d in children:
             if len(entries) >= limits.max_entries:
@@ -289,6 +294,7 @@ def _walk(root: Path, ignore: IgnoreRules, limits: Limits) -> tuple[tuple[Entry,
             name, utf8 = display_name(d.name)
             sub = f"{rel}/{name}" if rel else name
             entry = _entry_for(d, sub, utf8, ignore)
+            position[sub] = len(entries)
             entries.append(entry)
             if entry.kind is EntryKind.DIR and entry.ignored_by is None and entry.readable:
                 if depth + 1 >= limits.max_depth:
@@ -331,15 +337,3 @@ def _readable(path: str, mode: int, kind: EntryKind) -> bool:
     return os.access(path, os.R_OK | (os.X_OK if kind is EntryKind.DIR else 0), follow_symlinks=False)
 
 
-def _mark_empty_dir(entries: list[Entry], rel: str) -> None:
-    for i in range(len(entries) - 1, -1, -1):
-        if entries[i].path == rel:
-            entries[i] = attrs.evolve(entries[i], empty_dir=True)
-            return
-
-
-def _mark_unreadable_dir(entries: list[Entry], rel: str) -> None:
-    for i in range(len(entries) - 1, -1, -1):
-        if entries[i].path == rel:
-            entries[i] = attrs.evolve(entries[i], readable=False)
-            return
