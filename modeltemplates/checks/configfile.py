@@ -392,7 +392,9 @@ class _Checker:
         elif top in ("health", "metrics"):
             self.add(SHAPE, message, error.path, hint=hint)
         elif error.keyword == "required":
-            self.add(MISSING_KEY, message, error.path, hint=hint)
+            missing = " and ".join(repr(n) for n in error.names) or "the key"
+            self.add(MISSING_KEY, message, error.path,
+                     hint=f"Add {missing} to {_where(error.path)} (see docs/config-schema.json).")
         else:
             self.add(BAD_VALUE, message, error.path, hint=hint)
 
