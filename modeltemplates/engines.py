@@ -29,6 +29,8 @@ class MethodSpec:
     name: str
     params: tuple[str, ...]
     note: str = ""
+    #: Other parameter lists the engine's real loader passes instead (``self`` first).
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def signature(self) -> str:
@@ -38,6 +40,11 @@ class MethodSpec:
     def positional_count(self) -> int:
         """How many positional arguments a bound call passes (``self`` included)."""
         return len(self.params)
+
+    @property
+    def positional_counts(self) -> tuple[int, ...]:
+        """Every count of positional arguments (``self`` included) a platform call may pass."""
+        return (len(self.params), *(len(p) for p in self.alternatives))
 
 
 @attrs.frozen
@@ -80,6 +87,14 @@ _INIT_ML = MethodSpec(
     "__init__", ("self", "model_path"),
     "Initialization for machine-learning engines: sets self.model_path (and self.spark for Spark_MLlib).",
 )
+# MXNet models are served by MMS (the base class lives in ``mms.model_service``), whose loader
+# instantiates ``service_class(model_name, model_dir, manifest, gpu)`` and whose
+# ``MXNetBaseService.__init__`` takes those four (mxnet-model-server 0.x, ``mms/model_loader.py``
+# and ``mms/model_service/mxnet_model_service.py``); ModelArts's own MXNet scripts use that form.
+_INIT_MMS = attrs.evolve(
+    _INIT_DL, alternatives=(("self", "model_name", "model_dir", "manifest", "gpu"),),
+    note=_INIT_DL.note + " MXNet (MMS) passes model_name, model_dir, manifest, gpu.",
+)
 _PRE = MethodSpec("_preprocess", ("self", "data"), "Turns the API request into model input.")
 _INFER = MethodSpec(
     "_inference", ("self", "data"),
@@ -91,6 +106,7 @@ _BATCH = MethodSpec(
     "Micro-batch handler behind /batch (Spark_MLlib, Scikit_Learn, XGBoost only).",
 )
 _DL_METHODS = (_INIT_DL, _PRE, _INFER, _POST)
+_MMS_METHODS = (_INIT_MMS, _PRE, _INFER, _POST)
 _ML_METHODS = (_INIT_ML, _PRE, _INFER, _POST, _BATCH)
 
 # Every script may use the platform's own service framework and its logger module ``log``
@@ -113,7 +129,7 @@ ENGINES: Mapping[str, EngineSpec] = MappingProxyType({
         ),
         EngineSpec(
             "MXNet", "MXNetBaseService", "mms.model_service.mxnet_model_service",
-            init_required=False, methods=_DL_METHODS, model_suffixes=(".params", "-symbol.json"),
+            init_required=False, methods=_MMS_METHODS, model_suffixes=(".params", "-symbol.json"),
             preinstalled=_COMMON | {"mxnet", "mms"},
             model_path_is_file=False,
         ),

@@ -170,6 +170,22 @@ def test_init_that_accepts_the_call(params):
     assert run(facts(service_class(method("__init__", *params, line=5)))) == []
 
 
+@pytest.mark.parametrize("params", [
+    ("self", "model_name", "model_dir", "manifest", "gpu="), ("self", "model_name", "model_path"),
+])
+def test_mxnet_init_may_take_the_mms_loader_arguments(params):
+    module = "mms.model_service.mxnet_model_service"
+    imp = ImportFact("from", module, 0, 1, 1, names=(ImportedName("MXNetBaseService"),))
+    cls = service_class(method("__init__", *params, line=5), base=f"{module}.MXNetBaseService",
+                        text="MXNetBaseService")
+    assert run(facts(cls, imports=(imp,)), Runtime("MXNet", "1.2.1", "2.7")) == []
+
+
+def test_mms_init_is_still_wrong_for_pytorch():
+    init = method("__init__", "self", "model_name", "model_dir", "manifest", "gpu=", line=5)
+    assert rules(run(facts(service_class(init)))) == ["SVC005"]
+
+
 @pytest.mark.parametrize("name", ["_preprocess", "_postprocess"])
 def test_hook_of_wrong_arity(name):
     [finding] = run(facts(service_class(INIT, method(name, "self", line=9))))

@@ -481,9 +481,9 @@ def _check_base_modules(path: str, facts: ServiceFacts, spec: EngineSpec) -> Ite
             )
 
 
-def _platform_count(method: FunctionFact, spec: MethodSpec) -> int:
-    count = spec.positional_count
-    return count - 1 if "staticmethod" in method.decorators else count
+def _platform_counts(method: FunctionFact, spec: MethodSpec) -> tuple[int, ...]:
+    drop = 1 if "staticmethod" in method.decorators else 0
+    return tuple(count - drop for count in spec.positional_counts)
 
 
 def _check_methods(
@@ -509,8 +509,7 @@ def _check_methods(
         if key in reported:
             continue
         reported.add(key)
-        count = _platform_count(method, mspec)
-        if not method.accepts_positional(count):
+        if not any(method.accepts_positional(count) for count in _platform_counts(method, mspec)):
             passed = ", ".join(mspec.params[1:])
             yield BAD_SIGNATURE.finding(
                 path,
