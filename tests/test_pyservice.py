@@ -145,6 +145,35 @@ def test_guarded_and_nested_imports():
     }
 
 
+def test_fallback_import_in_handler_keeps_the_try_body_binding():
+    source = """
+        try:
+            from model_service.pytorch_model_service import PTServingBaseService
+        except:
+            from helpers import PTServingBaseService
+        class Svc(PTServingBaseService):
+            def __init__(self, model_name, model_path):
+                pass
+        """
+    [cls] = analyze(source).classes
+    assert cls.bases[0].resolved == "model_service.pytorch_model_service.PTServingBaseService"
+    # the local stand-in used off the platform is neither a wrong base (SVC003) nor a missing one
+    assert check(source, PY37, modules=frozenset({"helpers"})) == []
+
+
+def test_guarded_import_from_a_module_without_the_base_is_judged_at_the_class():
+    source = """
+        try:
+            from model_service.tfserving_model_service import PTServingBaseService
+        except ImportError:
+            pass
+        class Svc(PTServingBaseService):
+            def __init__(self, model_name, model_path):
+                pass
+        """
+    assert check(source, PY37) == [("SVC003", 6)]
+
+
 # -- classes and methods ----------------------------------------------------------------------------
 
 

@@ -441,8 +441,8 @@ def _check_base_modules(path: str, facts: ServiceFacts, spec: EngineSpec) -> Ite
     homes = {q.rsplit(".", 1)[1]: q.rsplit(".", 1)[0] for q in BASE_CLASSES}
     flagged: set[str] = set()
     for imp in facts.imports:
-        if imp.kind != "from" or not imp.absolute:
-            continue
+        if imp.kind != "from" or not imp.absolute or imp.guarded:
+            continue  # a guarded import's ImportError is handled; the class's base decides
         for item in imp.names:
             if item.name in known and imp.module != homes[item.name]:
                 flagged.add(f"{imp.module}.{item.name}")

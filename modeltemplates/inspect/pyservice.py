@@ -299,6 +299,8 @@ class _Ctx:
     guarded: bool = False
     locals_key: int | None = None  # id of the innermost function node, for local imports
     dead: bool = False  # under ``if __name__ == '__main__':``, which never runs on the platform
+    # in the handler of a ``try`` that guards imports: the fallback keeps the try body's bindings
+    fallback: bool = False
 
 
 @attrs.define
@@ -375,6 +377,9 @@ class _Walker:
     # -- definitions -------------------------------------------------------------------------
 
     def _bind(self, ctx: _Ctx, name: str, target: str) -> None:
+        if ctx.fallback and name in (self.module_bindings if ctx.scope == "module" else
+                                     self.function_bindings.get(ctx.locals_key or 0, {})):
+            return  # the try body's import succeeded where a fallback import would rebind it
         if ctx.scope == "module":
             self.module_bindings[name] = target
             self.local_defs.discard(name)
@@ -500,10 +505,11 @@ class _Walker:
             return [(c, ctx) for c in kids]
         out: list[tuple[SyntaxNode, _Ctx]] = []
         guarded = attrs.evolve(ctx, guarded=True)
+        handler = attrs.evolve(ctx, guarded=True, fallback=True)
         current = guarded  # the ``try`` body
         for k in kids:
             if k.type == "except_clause" or (k.type == "NAME" and k.value == "except"):
-                current = guarded if k.type == "NAME" or _catches_import_error(k) else ctx
+                current = handler if k.type == "NAME" or _catches_import_error(k) else ctx
             elif k.type == "NAME" and k.value in ("else", "finally"):
                 current = ctx
             out.append((k, current))
