@@ -110,8 +110,12 @@ _MMS_METHODS = (_INIT_MMS, _PRE, _INFER, _POST)
 _ML_METHODS = (_INIT_ML, _PRE, _INFER, _POST, _BATCH)
 
 # Every script may use the platform's own service framework and its logger module ``log``
-# (``import log`` in examples_of_custom_scripts/pytorch.rst).
-_PLATFORM = frozenset({"model_service", "log"})
+# (``import log`` in examples_of_custom_scripts/pytorch.rst), and the framework's ``metric``
+# package: scripts deployed on ModelArts (its competition baselines and the submissions built on
+# them) import ``from metric.metrics_manager import MetricsManager`` unguarded and undeclared, to
+# rewrite ``inference`` the way the framework's own one records latencies.
+PLATFORM_MODULES = frozenset({"model_service", "log", "metric"})
+_PLATFORM = PLATFORM_MODULES
 # Imported undeclared by the example scripts: PIL and numpy in every example (pytorch.rst,
 # caffe.rst, tensorflow.rst, the TensorFlow and MindSpore examples of the inference-code page).
 _COMMON = _PLATFORM | {"numpy", "PIL"}

@@ -271,6 +271,12 @@ def test_local_and_stdlib_and_preinstalled_imports_need_no_declaration():
     assert run(f, PY37, frozenset({"helper", "mypkg"}), frozenset()) == []
 
 
+def test_platform_framework_modules_need_no_declaration_on_any_engine():
+    f = with_imports(imp("metric.metrics_manager", "MetricsManager"), imp("log"))
+    for runtime in (PY27, PY37, Runtime("TensorFlow", "1.8", "3.6"), Runtime("Unknown", "1", "3.7")):
+        assert "SVC010" not in rules(run(f, runtime, declared=frozenset()))
+
+
 def test_undeclared_third_party_import_names_the_distribution():
     f = with_imports(imp("cv2", line=3), imp("cv2.data", line=4), imp("yaml", line=5))
     found = run(f, PY37, declared=frozenset())

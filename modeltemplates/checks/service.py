@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 import attrs
 
-from modeltemplates.engines import BASE_CLASSES, ENGINES, EngineSpec, MethodSpec, engine_spec
+from modeltemplates.engines import BASE_CLASSES, PLATFORM_MODULES, EngineSpec, MethodSpec, engine_spec
 from modeltemplates.findings import Finding, Rule, Severity
 from modeltemplates.inspect.pyservice import BaseRef, ClassFact, FunctionFact, ImportFact, ServiceFacts
 from modeltemplates.runtime import Runtime
@@ -560,7 +560,7 @@ def _preinstalled(runtime: Runtime) -> frozenset[str]:
     spec = engine_spec(runtime.engine)
     if spec is not None:
         return spec.preinstalled
-    return frozenset().union(*(s.preinstalled & {"model_service", "log"} for s in ENGINES.values()))
+    return PLATFORM_MODULES
 
 
 def _check_imports(
