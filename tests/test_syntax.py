@@ -55,6 +55,13 @@ def test_valid_file_has_no_findings_and_keeps_its_tree() -> None:
         (b"async = 1\n", PY37, "SRC001", "reserved keywords", "rename"),
         (b"mode = 0777\n", PY37, "SRC001", "octal", "0o777"),
         (b"n = 10L\n", PY37, "SRC001", "L suffix", "drop the L"),
+        # constructs seen in real inference scripts, each named for what it is
+        (b"g(x,\n  **kw,\n  )\n", PY27, "SRC001", "trailing comma after *args / **kwargs", "remove"),
+        (b"g(*a, b=1,)\n", PY27, "SRC001", "trailing comma after *args / **kwargs", "remove"),
+        (b"for a, *b in c:\n    pass\n", PY27, "SRC001", "extended unpacking in a for target", "slice"),
+        (b"a = [*b, 1]\n", PY27, "SRC001", "unpacking here", "list(a) + list(b)"),
+        (b"a, *b = c\n", PY27, "SRC001", "extended unpacking (a, *b = ...)", "slice"),
+        (b"show = print\n", PY27, "SRC001", "print used as a value", "print_function"),
     ],
 )
 def test_findings_name_the_construct_and_the_fix(
@@ -66,6 +73,11 @@ def test_findings_name_the_construct_and_the_fix(
     assert hint in got_hint
     assert f"Python {python[0]}.{python[1]}" in message
     assert line is not None and line >= 1
+
+
+def test_keyword_named_class_is_not_taken_for_class_keyword_arguments() -> None:
+    _, message, _, hint = _one("m.py", b"class = 1\n", PY27)
+    assert "metaclass" not in message and "metaclass" not in (hint or "")
 
 
 def test_message_quotes_the_interpreter() -> None:

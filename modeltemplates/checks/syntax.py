@@ -144,6 +144,18 @@ def _prev(p: SyntaxProblem) -> str:
     return p.context[-1] if p.context else ""
 
 
+def _before(p: SyntaxProblem, line_text: str) -> str:
+    """The text of the line before the offending token."""
+    return line_text[: max(0, (p.source_column or 1) - 1)]
+
+
+def _after_unpacking(p: SyntaxProblem, s: str) -> bool:
+    """A comma, or the closing parenthesis after one, that follows ``*args`` / ``**kwargs``."""
+    if _tok(p) == "," and len(p.context) >= 2 and p.context[-2] in ("*", "**"):
+        return True
+    return _tok(p) == ")" and _prev(p) == "," and bool(re.search(r"[(,]\s*\*\*?\s*[\w(\[{]", _before(p, s)))
+
+
 _STR_PREFIX = re.compile(r"^[A-Za-z]{1,3}$")
 
 # (matcher, construct, hint) for errors under 2.7 -- the newer syntax people bring to it.
@@ -183,7 +195,7 @@ _PY2: list[tuple[_Matcher, str, str]] = [
      "positional-only parameters (/) need Python 3.8+", "remove the / marker"),
     (lambda p, s: _tok(p) == "," and _prev(p) == "*" and bool(re.match(r"\s*def\b", s)),
      "keyword-only parameters (a bare *) need Python 3", "give the parameter a default instead"),
-    (lambda p, s: _tok(p) == "=" and bool(re.match(r"\s*class\b", s)),
+    (lambda p, s: _tok(p) == "=" and bool(re.match(r"\s*class\s+\w+\s*\(", s)),
      "class keyword arguments (metaclass=...) need Python 3",
      "set `__metaclass__ = ...` in the class body instead"),
     (lambda p, s: _tok(p) == ":" and not re.match(r"\s*(def|class|if|elif|else|for|while|with|try|except|"
@@ -191,10 +203,22 @@ _PY2: list[tuple[_Matcher, str, str]] = [
      "variable annotations need Python 3.6+", "remove the annotation (or use a type comment)"),
     (lambda p, s: _tok(p) in ("*", "**") and bool(re.match(r"\s*def\b", s)),
      "keyword-only parameters (a bare *) need Python 3", "give the parameter a default instead"),
-    (lambda p, s: _tok(p) == "*" and "=" in s and not s.lstrip().startswith(("def", "print")),
+    (lambda p, s: _tok(p) == "*" and bool(re.match(r"\s*for\b", s)) and " in " not in _before(p, s),
+     "extended unpacking in a for target (for a, *b in ...) needs Python 3",
+     "loop over the items and slice each one: `for item in seq: a, b = item[0], item[1:]`"),
+    (lambda p, s: _tok(p) == "*" and "=" in s and "=" not in _before(p, s)
+     and not s.lstrip().startswith(("def", "print")),
      "extended unpacking (a, *b = ...) needs Python 3", "slice the sequence instead"),
+    (_after_unpacking,
+     "arguments or a trailing comma after *args / **kwargs need Python 3.5+ (3.6+ in a def)",
+     "remove the comma after *args / **kwargs, and put *args after the other positional "
+     "arguments and **kwargs last"),
     (lambda p, s: _tok(p) in ("*", "**"),
-     "more than one * or ** unpacking needs Python 3.5+", "merge the sequences or dicts first"),
+     "* or ** unpacking here (several in one call, or inside [...], (...), {...}) needs Python 3.5+",
+     "merge the sequences or dicts first: list(a) + list(b), dict(a, **b)"),
+    (lambda p, s: _tok(p) == "print" and not re.match(r"\s*print\b", s),
+     "print used as a value (passed or assigned) needs the print function",
+     "add `from __future__ import print_function` as the first statement"),
 ]
 
 # ... and the Python 2 idioms that 3.7 refuses.
