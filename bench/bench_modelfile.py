@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,16 +43,50 @@ GiB = 1 << 30
 #: so building a 4 GiB file holds the tensors once (4 GiB) and never a second copy.
 COLUMNS = 8192
 CHUNK = 256 * MiB
-#: The many-small-tensors file: this many tensors, in conv/batch-norm blocks like a real network.
+#: The many-small-tensors file: this many tensors (default), in conv/batch-norm blocks like a real network.
 SMALL_TENSORS = 2000
 #: Free space kept on the disk beyond the files being built.
 DISK_MARGIN = 1 * GiB
 TEMPLATES = {"zip": "pytorch-py37", "legacy": "pytorch-py27"}
+#: Every package also carries inference code, so validate runs its syntax and service checks too.
+#: Python 2.7 and 3.7 alike; it is parsed, never run.
+SERVICE = '''\
+# -*- coding: utf-8 -*-
+"""Bench package: serve a state_dict of plain weight matrices."""
+import logging
+
+import torch
+from model_service.pytorch_model_service import PTServingBaseService
+
+logger = logging.getLogger(__name__)
+
+
+class WeightsService(PTServingBaseService):
+    def __init__(self, model_name, model_path):
+        super(WeightsService, self).__init__(model_name, model_path)
+        self.state = torch.load(model_path, map_location="cpu")
+
+    def _preprocess(self, data):
+        return dict((k, torch.tensor(v)) for k, v in data.items())
+
+    def _inference(self, data):
+        with torch.no_grad():
+            return dict((k, v.sum()) for k, v in data.items())
+
+    def _postprocess(self, data):
+        logger.info("served %d inputs", len(data))
+        return [{k: float(v)} for k, v in sorted(data.items())]
+'''
 
 
 # --------------------------------------------------------------------------------------------
 # Child side: one operation per process, result as one JSON line on stdout.
 # --------------------------------------------------------------------------------------------
+
+def _peak_mb() -> float:
+    """This process's peak RSS so far (read right after the operation, before anything else runs)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -59,13 +94,14 @@ def _rss_mb() -> float:
 
 
 def _child_build(fmt: str, kind: str, size: int, path: str) -> dict[str, Any]:
+    """``size``: bytes of weights for a big file, the tensor count for a small one."""
     import torch
 
     gen = torch.Generator().manual_seed(0)
     state: dict[str, Any] = {}
     if kind == "small":
         # Blocks of conv weight + batch-norm weight/bias/running stats/num_batches_tracked.
-        blocks = SMALL_TENSORS // 5
+        blocks = max(1, size // 5)
         for i in range(blocks):
             ch = 16 + 16 * (i % 4)
             state[f"features.{i}.conv.weight"] = torch.rand(ch, ch, 3, 3, generator=gen)
@@ -120,8 +156,13 @@ def _child(op: str, args: Sequence[str]) -> dict[str, Any]:
         template = modeltemplates.get_template(template_id)
         if op == "validate":
             report = template.validate(package)
-            wall = time.perf_counter() - start
-            return {"wall": wall, "rss_before": before, **_report_info(report)}
+            wall, peak = time.perf_counter() - start, _peak_mb()
+            info = _report_info(report)
+            del report
+            again = time.perf_counter()  # a second call: the lazy imports are done by now
+            template.validate(package)
+            return {"wall": wall, "rss_peak": peak, "rss_before": before,
+                    "second_call_s": round(time.perf_counter() - again, 4), **info}
         manifest = template.build_manifest(package, allow_errors=True)
         wall = time.perf_counter() - start
         return {"wall": wall, "rss_before": before, "files": len(manifest.files),
@@ -187,7 +228,7 @@ class Case:
     name: str
     fmt: str  # "zip" or "legacy"
     kind: str  # "big" or "small"
-    size: int  # target bytes of tensor data (big only)
+    size: int  # bytes of tensor data (big) or number of tensors (small)
 
     @property
     def template(self) -> str:
@@ -202,6 +243,22 @@ def evict(path: Path) -> None:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+
+
+def eviction_check(path: Path) -> str:
+    """Show, with util-linux ``fincore`` where present, that eviction really empties the cache."""
+    fincore = shutil.which("fincore")
+    if not fincore:
+        return "(fincore not found: page-cache eviction not verified)"
+
+    def resident() -> str:
+        done = subprocess.run([fincore, "--bytes", "--noheadings", "--output", "RES", str(path)],
+                              capture_output=True, text=True, check=False)
+        return done.stdout.strip() or "?"
+
+    before = resident()
+    evict(path)
+    return f"(page-cache check with fincore: {before} bytes of {path.name} resident, {resident()} after eviction)"
 
 
 def run(argv: Sequence[str], *, python_op: bool) -> Run:
@@ -222,6 +279,8 @@ def run(argv: Sequence[str], *, python_op: bool) -> Run:
     if not python_op:
         return Run(proc_wall, proc_wall, rss, {})
     info = json.loads(stdout.strip().splitlines()[-1])
+    rss = info.pop("rss_peak", rss)  # the child's own reading, when it did more after the operation
+    proc_wall -= info.get("second_call_s", 0.0)  # that extra call is not part of a one-shot run
     return Run(info.pop("wall"), proc_wall, rss, info, error=info.pop("error", ""))
 
 
@@ -244,7 +303,7 @@ def measure(label: str, argv: Sequence[str], evict_paths: Sequence[Path], repeat
 
 def parse_sizes(text: str) -> list[int]:
     sizes = []
-    for part in text.split(","):
+    for part in filter(None, text.split(",")):
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*", part, re.IGNORECASE)
         if not m:
             raise argparse.ArgumentTypeError(f"bad size {part!r} (use e.g. 100M, 1G, 4G)")
@@ -274,7 +333,8 @@ def build(case: Case, root: Path) -> tuple[Path, Run] | str:
     package = root / case.name / "model"
     package.mkdir(parents=True, exist_ok=True)
     path = package / f"{case.name}.pth"
-    need = (case.size if case.kind == "big" else 64 * MiB) + DISK_MARGIN
+    (package / "customize_service.py").write_text(SERVICE, encoding="utf-8")
+    need = (case.size if case.kind == "big" else case.size * 32 * 1024) + DISK_MARGIN
     free = shutil.disk_usage(root).free
     if free < need:
         return f"skipped: needs {need / GiB:.1f} GiB free, {free / GiB:.1f} GiB available"
@@ -342,17 +402,38 @@ def throughput(size: int, row: Row | None, cold: bool) -> float | None:
     return size / run_.wall / MiB if run_ and not run_.error and run_.wall > 0 else None
 
 
+def load() -> str:
+    """Other work on the machine skews the figures: show how busy it was."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def git_head() -> str:
+    """The commit measured, and whether the tree under modeltemplates/ differed from it."""
+    def git(*cmd: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO), *cmd], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "?"
+    dirty = git("status", "--porcelain", "--", "modeltemplates")
+    return f"{head}{' + uncommitted changes' if dirty else ''}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes("100M,1G,4G"),
-                        help="tensor-data sizes of the big state_dicts (default 100M,1G,4G)")
+                        help="tensor-data sizes of the big state_dicts, '' for none (default 100M,1G,4G)")
     parser.add_argument("--keep", action="store_true", help="keep the built files")
     parser.add_argument("--workdir", help="where to build (default: a temp dir on the repository's disk)")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs per operation (best is shown)")
-    parser.add_argument("--no-small", action="store_true", help="skip the many-small-tensors file")
+    parser.add_argument("--small-tensors", type=int, default=SMALL_TENSORS,
+                        help=f"tensors in the many-small-tensors file, 0 to skip it (default {SMALL_TENSORS})")
     args = parser.parse_args(argv)
 
     root, created = work_root(args.workdir)
+    # Children cache bytecode (in the work dir, not the repository) as an installed package does,
+    # even when the shell sets PYTHONDONTWRITEBYTECODE; otherwise every run would time compiling.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
     if created and not args.keep:
         atexit.register(shutil.rmtree, root, ignore_errors=True)
     has_picklescan = importlib.util.find_spec("picklescan") is not None
@@ -363,17 +444,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / GiB:.1f} GiB RAM; "
           f"Python {platform.python_version()}; work dir {root} "
-          f"({shutil.disk_usage(root).free / GiB:.0f} GiB free)")
+          f"({shutil.disk_usage(root).free / GiB:.0f} GiB free); load average {load()}")
     versions = subprocess.run(
         [sys.executable, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True, check=False
     )
     scan = (f"picklescan {importlib.metadata.version('picklescan')}" if has_picklescan
             else "picklescan NOT installed (pip install picklescan): not measured")
-    print(f"torch {versions.stdout.strip() or '?'}; {scan}")
+    print(f"torch {versions.stdout.strip() or '?'}; {scan}; modeltemplates at {git_head()}")
     print(f"method: each operation in a fresh subprocess; 'cold' = one run after evicting the file from "
           f"the page cache (posix_fadvise DONTNEED); 'warm' = best of {args.repeat} runs after it; "
           f"'proc s' = whole process incl. interpreter start and imports; 'peak MB' = max ru_maxrss of "
-          f"the process over all runs; '+op MB' = peak minus RSS just before the operation.")
+          f"the process over all runs; '+op MB' = peak minus RSS just before the operation; bytecode is "
+          f"cached (PYTHONPYCACHEPREFIX in the work dir), as for an installed package.")
     for label, modules in (("interpreter only", []), ("import modeltemplates", ["modeltemplates"]),
                            ("import torch", ["torch"]), ("import picklescan", ["picklescan.scanner"])):
         if modules and modules[0].startswith("picklescan") and not has_picklescan:
@@ -383,12 +465,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               + (f" ({base.error})" if base.error else ""))
 
     cases: list[Case] = []
-    if not args.no_small:
-        cases += [Case(f"small-{fmt}", fmt, "small", 0) for fmt in ("zip", "legacy")]
+    if args.small_tensors > 0:
+        cases += [Case(f"small-{fmt}", fmt, "small", args.small_tensors) for fmt in ("zip", "legacy")]
     for size in args.sizes:
         cases += [Case(f"{fmt}-{size_label(size)}", fmt, "big", size) for fmt in ("zip", "legacy")]
 
     results: dict[str, tuple[Case, int, dict[str, Row]]] = {}
+    warmed = False
     for case in cases:
         built = build(case, root)
         if isinstance(built, str):
@@ -396,6 +479,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         path, made = built
         print(f"\n(built {path.name} in {made.wall:.1f} s, builder peak RSS {made.rss_mb:,.0f} MB)")
+        if not warmed:  # fill the bytecode cache of the lazily imported checks; not reported
+            for op in ("validate", "manifest"):
+                run(child_argv(op, case.template, path.parent), python_op=True)
+            warmed = True
+            print(eviction_check(path))
         rows = []
         for label, cmd, python_op in operations(case, path, has_picklescan, openssl):
             if label == "torch.load(weights_only)":  # legacy: show what mmap=True does first
@@ -409,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(path.parent.parent, ignore_errors=True)
 
     print_summary(results)
-    print(f"\ntotal bench time {time.perf_counter() - started:.0f} s; files "
+    print(f"\ntotal bench time {time.perf_counter() - started:.0f} s; load average {load()}; files "
           f"{'kept in ' + str(root) if args.keep else 'removed'}")
     return 0
 
