@@ -45,8 +45,9 @@ from collections.abc import Iterator
 import attrs
 
 from modeltemplates.inspect import pytokens
-from modeltemplates.inspect.grammars import Language, grammar, language
+from modeltemplates.inspect.grammars import Language, grammar, language, tables
 from modeltemplates.inspect.grammars import semantics as _semantics
+from modeltemplates.inspect.grammars.pgen import POP, POP_RUN, SHIFT
 from modeltemplates.inspect.pytokens import TokenizeError
 
 #: CPython's parser stack depth (``MAXSTACK`` in Parser/parser.h, both versions).
@@ -245,98 +246,138 @@ class _Driver:
         self.barry = False
 
     def run(self, start: str = "file_input") -> tuple[Node | None, SyntaxProblem | None]:
+        """Parse the whole token stream from the nonterminal ``start``.
+
+        The stack is three flat lists: ``states`` (a :class:`~.pgen.DriverTables` id per entry),
+        ``bases`` (where that entry's children start in ``values``) and ``values`` (finished
+        children of all open frames, in order). A frame popped with one child leaves it in place
+        (the collapse costs nothing); ``depth`` counts CPython's frames for its stack limit.
+        """
         g = grammar(self.lang.version)
-        states = g.states
+        t = tables(self.lang.version)
+        rows, defaults, accept_only, state_nt = t.rows, t.defaults, t.accept_only, t.state_nt
         names = g.names
         keywords = g.keywords
-        operators = g.operators
         name_label = g.tokens["NAME"]
         tok_labels = g.tokens
-        import_stmt = g.nt_index("import_stmt")
-        chains = g.chains
+        op_labels = dict(g.operators)
+        ne_label = op_labels.get("!=", -1)
+        if ne_label >= 0:
+            op_labels["<>"] = ne_label
+        import_from = names.index("import_from") if "import_from" in names else -1
         py3 = self.lang.version[0] >= 3
-        stack: list[list] = [[g.nt_index(start), 0, []]]  # type: ignore[type-arg]
+        states = [t.state_base[g.nt_index(start)]]
+        bases = [0]
+        values: list[Node] = []
+        depth = 1
         history: list[str] = []
+        print_function = self.print_function
+        barry = self.barry
         try:
             for tok in pytokens.tokenize(self.text, self.lang.tokenizer):
                 kind, value = tok[0], tok[1]
                 if kind == "NAME":
-                    ilabel = keywords.get(value, name_label)
-                    if value == "print" and self.print_function:
-                        ilabel = name_label
+                    label = keywords.get(value, name_label)
+                    if print_function and label != name_label and value == "print":
+                        label = name_label
                 elif kind == "OP":
-                    if py3 and value in ("<>", "!=") and (value == "<>") != self.barry:
-                        return None, self._syntax_error(tok, None, history, barry=value == "!=")
-                    il = operators.get(pytokens_alias(value))
+                    il = op_labels.get(value)
                     if il is None:
                         return None, self._syntax_error(tok, None, history)
-                    ilabel = il
+                    if il == ne_label and py3 and (value == "<>") != barry:
+                        return None, self._syntax_error(tok, None, history, barry=value == "!=")
+                    label = il
                 else:
-                    ilabel = tok_labels[kind]
-                while True:
-                    frame = stack[-1]
-                    accel, accepting, _ = states[frame[0]][frame[1]]
-                    action = accel.get(ilabel)
-                    if action is not None:
-                        nt, nxt = action
-                        frame[1] = nxt
-                        if nt >= 0:
-                            chain = chains[nt][ilabel]
-                            if len(stack) + len(chain) > MAXSTACK:
-                                return None, self._overflow(tok)
-                            for sub_nt, sub_state in chain:
-                                stack.append([sub_nt, sub_state, []])
-                            frame = stack[-1]
-                        else:
-                            frame = stack[-1]
-                        frame[2].append(Node(kind, value, (), tok[2], tok[3] + 1))
-                        while states[frame[0]][frame[1]][2]:  # pop while in an accept-only state
-                            if frame[0] == import_stmt:
-                                self._future_hack(frame[2][0])
-                            stack.pop()
-                            children = frame[2]
-                            if stack:
-                                parent = stack[-1]
-                                if len(children) == 1:
-                                    parent[2].append(children[0])
-                                else:
-                                    first = children[0]
-                                    node = Node(names[frame[0]], "", tuple(children), first.line, first.column)
-                                    parent[2].append(node)
-                                frame = parent
-                            else:
-                                return self._make(frame, names, start), None
+                    label = tok_labels[kind]
+                while True:  # pop complete frames until one takes the token
+                    top = states[-1]
+                    act = rows[top].get(label) or defaults[top]
+                    code = act[0]
+                    if code == SHIFT:
                         break
-                    if accepting:
-                        if frame[0] == import_stmt:
-                            self._future_hack(frame[2][0])
-                        stack.pop()
-                        if not stack:
+                    if code == POP:
+                        states.pop()
+                        base = bases.pop()
+                        depth -= 1
+                        if not states:
                             return None, self._syntax_error(tok, None, history)
-                        children = frame[2]
-                        if len(children) == 1:
-                            stack[-1][2].append(children[0])
+                        if len(values) - base != 1:
+                            kids = tuple(values[base:])
+                            del values[base:]
+                            nt = state_nt[top]
+                            node = Node(names[nt], "", kids, kids[0].line, kids[0].column)
+                            values.append(node)
+                            if nt == import_from:
+                                self._future_hack(node)
+                                print_function, barry = self.print_function, self.barry
+                    elif code == POP_RUN:
+                        states.pop()
+                        bases.pop()
+                        depth -= act[1]
+                    else:
+                        err = act[1]
+                        nt = state_nt[err]
+                        accel = g.states[nt][err - t.state_base[nt]][0]
+                        expected = next(iter(accel)) if len(accel) == 1 else None
+                        return None, self._syntax_error(tok, expected, history)
+                _, replace, push, need, net = act
+                if depth + need > MAXSTACK:
+                    return None, self._overflow(tok)
+                depth += net
+                if len(replace) == 1:
+                    states[-1] = replace[0]
+                else:
+                    states[-1:] = replace
+                    bases.append(bases[-1])
+                if push:
+                    states += push
+                    nv = len(values)
+                    bases.append(nv)
+                    if len(push) == 2:
+                        bases.append(nv)
+                values.append(Node(kind, value, (), tok[2], tok[3] + 1))
+                while True:  # pop frames that can take nothing more
+                    top = states[-1]
+                    only = accept_only[top]
+                    if only is False:
+                        break
+                    if only is True:
+                        states.pop()
+                        base = bases.pop()
+                        depth -= 1
+                        if not states:
+                            return self._make(top, values[base:], start), None
+                        if len(values) - base != 1:
+                            kids = tuple(values[base:])
+                            del values[base:]
+                            nt = state_nt[top]
+                            node = Node(names[nt], "", kids, kids[0].line, kids[0].column)
+                            values.append(node)
+                            if nt == import_from:
+                                self._future_hack(node)
+                                print_function, barry = self.print_function, self.barry
+                    else:
+                        rest, popped = only
+                        depth -= popped
+                        if rest < 0:
+                            states.pop()
+                            bases.pop()
                         else:
-                            first = children[0]
-                            stack[-1][2].append(Node(names[frame[0]], "", tuple(children), first.line, first.column))
-                        continue
-                    expected = next(iter(accel)) if len(accel) == 1 else None
-                    return None, self._syntax_error(tok, expected, history)
-                if len(history) > 8:
-                    del history[:-4]
+                            states[-1] = rest
                 history.append(value)
+                if len(history) > 64:
+                    del history[:-4]
         except TokenizeError as exc:
             return None, self._token_error(exc)
         return None, SyntaxProblem("syntax", "unexpected end of token stream", None, None, 1)
 
-    @staticmethod
-    def _make(frame: list, names: tuple[str, ...], start: str) -> Node:  # type: ignore[type-arg]
+    def _make(self, state: int, children: list[Node], start: str) -> Node:
         """The root node (never collapsed for ``file_input``)."""
-        nt, _, children = frame
         if len(children) == 1 and start != "file_input":
-            return children[0]  # type: ignore[no-any-return]
+            return children[0]
         first = children[0]
-        return Node(names[nt], "", tuple(children), first.line, first.column)
+        nt = tables(self.lang.version).state_nt[state]
+        return Node(grammar(self.lang.version).names[nt], "", tuple(children), first.line, first.column)
 
     def _future_hack(self, node: Node) -> None:
         """2.7/3.x ``future_hack``: a ``from __future__ import`` changes how the parser reads on."""

@@ -12,7 +12,7 @@ import functools
 import attrs
 
 from modeltemplates.inspect.grammars import cpython27, cpython37
-from modeltemplates.inspect.grammars.pgen import Grammar, generate
+from modeltemplates.inspect.grammars.pgen import DriverTables, Grammar, driver_tables, generate
 from modeltemplates.inspect.pytokens import TokenizerRules
 
 _OPS_27 = frozenset({
@@ -97,3 +97,9 @@ def language(version: tuple[int, int]) -> Language:
 def grammar(version: tuple[int, int]) -> Grammar:
     """The LL(1) tables of ``version``, generated once from its grammar text."""
     return generate(language(version).grammar_text)
+
+
+@functools.cache
+def tables(version: tuple[int, int]) -> DriverTables:
+    """The driver tables of ``version`` (see :class:`~.pgen.DriverTables`), built once."""
+    return driver_tables(grammar(version))

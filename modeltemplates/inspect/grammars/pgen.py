@@ -18,6 +18,7 @@ Names in capitals are token classes (``NAME``, ``NUMBER``, ``STRING``, ``NEWLINE
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import attrs
 
@@ -362,4 +363,127 @@ def generate(text: str, start: str = "file_input") -> Grammar:
         tokens=tokens,
         start=nt_of[start],
         chains=tuple(chains),
+    )
+
+
+# ---------------------------------------------------------------- tables for a fast driver
+
+#: Entry codes of :class:`DriverTables` rows.
+SHIFT, POP, POP_RUN, ERROR = range(4)
+
+
+@attrs.frozen
+class DriverTables:
+    """A :class:`Grammar`'s accelerators recast so a driver does one lookup per stack decision.
+
+    Stack entries are ids: ``0 <= id < nstates`` is a real parser frame in DFA state ``id`` (one
+    number per (nonterminal, state)); a larger id is a *run*: several frames pushed together by a
+    chain that have not been given a token of their own yet (``runs[id - nstates]`` lists their
+    states, outermost first). A run stands for exactly those frames of ``Parser/parser.c``: it is
+    as deep (``depth`` counts its frames), pops the same way and errs on the same token; it only
+    saves making each of them a list entry and a dict lookup when they pop one by one.
+
+    ``rows[id].get(label, defaults[id])`` is what the top entry does with ``label``:
+
+    * ``(SHIFT, replace, push, need, net)``: replace the top entry by the ids ``replace`` (same
+      values base), push the ids ``push`` (base: the next value), shift the token. Frames of the
+      chain that would pop right after the shift (they are accept-only) are never pushed. Before,
+      CPython's ``s_push`` check: the stack overflows if ``depth + need > MAXSTACK``; after,
+      ``depth += net``;
+    * ``(POP,)``: a real frame is complete (accepting state, no arc for the label): pop it;
+    * ``(POP_RUN, n)``: a run of ``n`` frames is complete: pop it;
+    * ``(ERROR, state)``: syntax error in the frame in real state ``state``.
+
+    ``accept_only[id]``: after a shift, pop while the top is True (a real frame with no arcs left)
+    or a ``(replace, popped)`` pair (a run whose inner frames are accept-only: replace it by
+    ``replace`` (-1: nothing) and drop ``popped`` frames from ``depth``).
+    """
+
+    nstates: int
+    state_base: tuple[int, ...]
+    state_nt: tuple[int, ...]
+    runs: tuple[tuple[int, ...], ...]
+    rows: tuple[dict[int, tuple[Any, ...]], ...]
+    defaults: tuple[tuple[Any, ...], ...]
+    accept_only: tuple[Any, ...]
+
+
+def driver_tables(g: Grammar) -> DriverTables:
+    """Build the :class:`DriverTables` of ``g`` (runs are made as the chains need them)."""
+    state_base: list[int] = []
+    state_nt: list[int] = []
+    accel: list[dict[int, tuple[int, int]]] = []
+    accepting: list[bool] = []
+    accept_only: list[bool] = []
+    for nt, dfa in enumerate(g.states):
+        state_base.append(len(state_nt))
+        for acc, final, no_arcs in dfa:
+            state_nt.append(nt)
+            accel.append(acc)
+            accepting.append(final)
+            accept_only.append(no_arcs)
+    nstates = len(state_nt)
+    run_id: dict[tuple[int, ...], int] = {}
+    runs: list[tuple[int, ...]] = []
+
+    def frames(seq: tuple[int, ...]) -> tuple[int, ...]:
+        """The (at most one) stack id standing for the waiting frames ``seq``."""
+        if len(seq) <= 1:
+            return seq
+        rid = run_id.get(seq)
+        if rid is None:
+            rid = run_id[seq] = nstates + len(runs)
+            runs.append(seq)
+        return (rid,)
+
+    def shift(state: int, label: int, outer: tuple[int, ...], popped: int) -> tuple[Any, ...]:
+        sub, nxt = accel[state][label]
+        replace = (*frames(outer), state_base[state_nt[state]] + nxt)
+        if sub < 0:
+            return (SHIFT, replace, (), 0, -popped)
+        chain = tuple(state_base[nt] + st for nt, st in g.chains[sub][label])
+        keep = len(chain)
+        while keep and accept_only[chain[keep - 1]]:
+            keep -= 1
+        push = (*frames(chain[: keep - 1]), chain[keep - 1]) if keep else ()
+        return (SHIFT, replace, push, len(chain) - popped, keep - popped)
+
+    rows: list[dict[int, tuple[Any, ...]]] = []
+    defaults: list[tuple[Any, ...]] = []
+    for state in range(nstates):
+        rows.append({label: shift(state, label, (), 0) for label in accel[state]})
+        defaults.append((POP,) if accepting[state] else (ERROR, state))
+    only: list[Any] = list(accept_only)
+    done = 0
+    while done < len(runs):  # runs grow while their rows are made
+        seq = runs[done]
+        done += 1
+        row: dict[int, tuple[Any, ...]] = {}
+        default: tuple[Any, ...] = (POP_RUN, len(seq))
+        for j in range(len(seq) - 1, -1, -1):
+            member = seq[j]
+            for label in accel[member]:
+                if label not in row:
+                    row[label] = shift(member, label, seq[:j], len(seq) - 1 - j)
+            if not accepting[member]:
+                default = (ERROR, member)
+                break
+        rows.append(row)
+        defaults.append(default)
+        keep = len(seq)
+        while keep and accept_only[seq[keep - 1]]:
+            keep -= 1
+        if keep == len(seq):
+            only.append(False)
+        else:
+            rest = frames(seq[:keep])
+            only.append((rest[0] if rest else -1, len(seq) - keep))
+    return DriverTables(
+        nstates=nstates,
+        state_base=tuple(state_base),
+        state_nt=tuple(state_nt),
+        runs=tuple(runs),
+        rows=tuple(rows),
+        defaults=tuple(defaults),
+        accept_only=tuple(only),
     )
