@@ -379,6 +379,45 @@ def test_parser_stack_limit_is_cpythons() -> None:
     assert MAXSTACK == 1500
 
 
+# Deepest nesting CPython 2.7.18 / 3.7.16 compile before "s_push: parser stack overflow", measured
+# with compile() on the real interpreters. Each form descends the expression grammar differently,
+# so the parser's merged runs of frames must count every frame CPython pushes.
+_DEEPEST = {
+    "f(": {PY27: 92, PY37: 87},
+    "a[": {PY27: 92, PY37: 87},
+    "lambda: ": {PY27: 740, PY37: 739},
+    "2**": {PY27: 740, PY37: 739},
+}
+
+
+@pytest.mark.parametrize("opener", sorted(_DEEPEST))
+@pytest.mark.parametrize("version", [PY27, PY37])
+def test_stack_limit_for_other_nestings(opener: str, version: tuple[int, int]) -> None:
+    closer = {"f(": ")", "a[": "]"}.get(opener, "")
+    deepest = _DEEPEST[opener][version]
+
+    def source(n: int) -> bytes:
+        return f"x = {opener * n}1{closer * n}\n".encode()
+
+    assert parse(source(deepest), version).ok
+    too_deep = parse(source(deepest + 1), version).error
+    assert too_deep is not None and too_deep.message == "s_push: parser stack overflow"
+
+
+def test_the_garbage_collector_is_left_as_found() -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert parse(b"x = [1, (2, 3)]\n", PY37).ok
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert parse(b"x = [1, (2, 3)]\n", PY37).ok
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.timeout(60)  # a hang guard, not a speed target
 def test_very_deep_nesting_is_bounded() -> None:
     for version in (PY27, PY37):

@@ -176,3 +176,45 @@ def test_interpreter_offsets_count_bytes_in_27_and_characters_in_37() -> None:
     text = "s = 'é' x\n"
     assert pytokens.interpreter_offset(text, 0, 9, R37, None) == 9
     assert pytokens.interpreter_offset(text, 0, 9, R27, "utf-8") == 10
+
+
+@pytest.mark.parametrize(
+    ("src", "r27", "r37"),
+    [
+        # Where the one-regex fast path must hand over to the character scanner, or stop short.
+        ("1.e5", [("NUMBER", "1.e5")], [("NUMBER", "1.e5")]),
+        ("0e5 0. 00", [("NUMBER", "0e5"), ("NUMBER", "0."), ("NUMBER", "00")],
+         [("NUMBER", "0e5"), ("NUMBER", "0."), ("NUMBER", "00")]),
+        ("1e+5", [("NUMBER", "1e+5")], [("NUMBER", "1e+5")]),
+        ("1if x", [("NUMBER", "1"), ("NAME", "if"), ("NAME", "x")],
+         [("NUMBER", "1"), ("NAME", "if"), ("NAME", "x")]),
+        ("1.5.real", [("NUMBER", "1.5"), ("OP", "."), ("NAME", "real")],
+         [("NUMBER", "1.5"), ("OP", "."), ("NAME", "real")]),
+        ("x.5", [("NAME", "x"), ("NUMBER", ".5")], [("NAME", "x"), ("NUMBER", ".5")]),
+        ("a..b", [("NAME", "a"), ("OP", "."), ("OP", "."), ("NAME", "b")],
+         [("NAME", "a"), ("OP", "."), ("OP", "."), ("NAME", "b")]),
+        ("....", [("OP", ".")] * 4, [("OP", "..."), ("OP", ".")]),
+        ("x'a'", [("NAME", "x"), ("STRING", "'a'")], [("NAME", "x"), ("STRING", "'a'")]),
+        ("b'a'", [("STRING", "b'a'")], [("STRING", "b'a'")]),
+        ("caf\u00e9", [("NAME", "caf"), ("OP", "\u00e9")], [("NAME", "caf\u00e9")]),
+        ("<<=>>=//=!", [("OP", "<<="), ("OP", ">>="), ("OP", "//="), ("OP", "!")],
+         [("OP", "<<="), ("OP", ">>="), ("OP", "//="), ("OP", "!")]),
+        ("-->", [("OP", "-"), ("OP", "-"), ("OP", ">")], [("OP", "-"), ("OP", "->")]),
+        ("a\t\x0c b", [("NAME", "a"), ("NAME", "b")], [("NAME", "a"), ("NAME", "b")]),
+    ],
+)
+def test_fast_path_agrees_with_the_scanner(src: str, r27: list[tuple[str, str]], r37: list[tuple[str, str]]) -> None:
+    assert _toks(src, R27)[: len(r27)] == r27
+    assert _toks(src, R37)[: len(r37)] == r37
+
+
+def test_numbers_the_fast_path_leaves_to_the_scanner() -> None:
+    assert _error("1e\n", R27).code == "E_TOKEN"
+    assert _toks("1e\n", R37)[:2] == [("NUMBER", "1"), ("NAME", "e")]
+    assert _error("0777\n", R37).code == "E_TOKEN"
+    assert _toks("0777\n", R27)[0] == ("NUMBER", "0777")
+
+
+def test_brackets_read_by_the_fast_path_still_join_lines() -> None:
+    toks = _toks("f(a,\n  [b,\n {c}])\n", R37)
+    assert [k for k, _ in toks].count("NEWLINE") == 2  # one for the line, one added at the end

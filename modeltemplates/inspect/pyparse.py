@@ -40,14 +40,17 @@ in the file (``source_line``, ``source_column``, 1-based) for pointing a user at
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import attrs
 
 from modeltemplates.inspect import pytokens
 from modeltemplates.inspect.grammars import Language, grammar, language, tables
 from modeltemplates.inspect.grammars import semantics as _semantics
-from modeltemplates.inspect.grammars.pgen import POP, POP_RUN, SHIFT
+from modeltemplates.inspect.grammars.pgen import POP, POP_RUN
 from modeltemplates.inspect.pytokens import TokenizeError
 
 #: CPython's parser stack depth (``MAXSTACK`` in Parser/parser.h, both versions).
@@ -56,9 +59,12 @@ MAXSTACK = 1500
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 
-@attrs.frozen(repr=False)
-class Node:
-    """A concrete-syntax-tree node (see the module docstring for the contract)."""
+class Node(NamedTuple):
+    """A concrete-syntax-tree node (see the module docstring for the contract).
+
+    An immutable tuple underneath: cheap to build, and once its fields are all atoms or untracked
+    tuples the garbage collector stops tracking it, so a big tree costs no collector time.
+    """
 
     type: str
     value: str
@@ -167,14 +173,34 @@ def parse(source: bytes, version: tuple[int, int], filename: str = "<module>") -
         decode_error = SyntaxProblem(p.kind, p.message, p.line, p.offset, p.source_line, None, p.exc_type)
         return ParseResult(None, decode_error, decoded.encoding, frozenset(), version)
     driver = _Driver(lang, decoded)
-    tree, problem = driver.run()
-    if problem is not None or tree is None:
-        return ParseResult(None, problem, decoded.encoding, frozenset(), version)
-    found = _semantics.check(tree, lang, decoded, driver.print_function, filename)
+    with _collector_paused():
+        tree, problem = driver.run()
+        if problem is not None or tree is None:
+            return ParseResult(None, problem, decoded.encoding, frozenset(), version)
+        found = _semantics.check(tree, lang, decoded, driver.print_function, filename)
     if found.problem is not None:
         return ParseResult(None, _problem_from(found.problem, decoded, lang), decoded.encoding,
                            found.future_features, version)
     return ParseResult(tree, None, decoded.encoding, found.future_features, version)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a tree is built and checked.
+
+    A tree is one object per token and nonterminal, all alive until the parse ends and none in
+    a reference cycle, so the collector's passes over the growing tree can free nothing; they
+    cost about as much as the parse itself on a large file. The collector's state is restored
+    afterwards (it stays off if the caller had turned it off).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _problem_from(p: _semantics.Problem, decoded: pytokens.SourceText, lang: Language) -> SyntaxProblem:
@@ -257,55 +283,54 @@ class _Driver:
         t = tables(self.lang.version)
         rows, defaults, accept_only, state_nt = t.rows, t.defaults, t.accept_only, t.state_nt
         names = g.names
-        keywords = g.keywords
-        name_label = g.tokens["NAME"]
-        tok_labels = g.tokens
-        op_labels = dict(g.operators)
-        ne_label = op_labels.get("!=", -1)
+        # One lookup by token text (keywords, operators), else by token kind.
+        value_labels = {**g.keywords, **g.operators}
+        kind_labels: dict[str, int | None] = {**g.tokens, "OP": None}
+        ne_label = g.operators.get("!=", -1)
         if ne_label >= 0:
-            op_labels["<>"] = ne_label
+            value_labels["<>"] = ne_label
+        print_label = g.keywords.get("print", -1)
+        name_label = g.tokens["NAME"]
         import_from = names.index("import_from") if "import_from" in names else -1
         py3 = self.lang.version[0] >= 3
         states = [t.state_base[g.nt_index(start)]]
         bases = [0]
         values: list[Node] = []
         depth = 1
-        history: list[str] = []
+        prev1 = prev2 = prev3 = None  # texts of the last three tokens (the error context)
         print_function = self.print_function
         barry = self.barry
+        new_node = tuple.__new__
         try:
             for tok in pytokens.tokenize(self.text, self.lang.tokenizer):
-                kind, value = tok[0], tok[1]
-                if kind == "NAME":
-                    label = keywords.get(value, name_label)
-                    if print_function and label != name_label and value == "print":
-                        label = name_label
-                elif kind == "OP":
-                    il = op_labels.get(value)
-                    if il is None:
-                        return None, self._syntax_error(tok, None, history)
-                    if il == ne_label and py3 and (value == "<>") != barry:
-                        return None, self._syntax_error(tok, None, history, barry=value == "!=")
-                    label = il
-                else:
-                    label = tok_labels[kind]
+                value = tok[1]
+                label = value_labels.get(value)
+                if label is None:
+                    label = kind_labels[tok[0]]
+                    if label is None:  # an operator the grammar does not know
+                        return None, self._syntax_error(tok, None, _context(prev3, prev2, prev1))
+                elif label == print_label and print_function:
+                    label = name_label
+                elif label == ne_label and py3 and (value == "<>") != barry:
+                    context = _context(prev3, prev2, prev1)
+                    return None, self._syntax_error(tok, None, context, barry=value == "!=")
                 while True:  # pop complete frames until one takes the token
                     top = states[-1]
-                    act = rows[top].get(label) or defaults[top]
-                    code = act[0]
-                    if code == SHIFT:
+                    act = rows[top].get(label)
+                    if act is not None:
                         break
+                    code, arg = defaults[top]
                     if code == POP:
                         states.pop()
                         base = bases.pop()
                         depth -= 1
                         if not states:
-                            return None, self._syntax_error(tok, None, history)
+                            return None, self._syntax_error(tok, None, _context(prev3, prev2, prev1))
                         if len(values) - base != 1:
                             kids = tuple(values[base:])
                             del values[base:]
                             nt = state_nt[top]
-                            node = Node(names[nt], "", kids, kids[0].line, kids[0].column)
+                            node = new_node(Node, (names[nt], "", kids, kids[0].line, kids[0].column))
                             values.append(node)
                             if nt == import_from:
                                 self._future_hack(node)
@@ -313,30 +338,30 @@ class _Driver:
                     elif code == POP_RUN:
                         states.pop()
                         bases.pop()
-                        depth -= act[1]
+                        depth -= arg
                     else:
-                        err = act[1]
-                        nt = state_nt[err]
-                        accel = g.states[nt][err - t.state_base[nt]][0]
+                        nt = state_nt[arg]
+                        accel = g.states[nt][arg - t.state_base[nt]][0]
                         expected = next(iter(accel)) if len(accel) == 1 else None
-                        return None, self._syntax_error(tok, expected, history)
-                _, replace, push, need, net = act
+                        return None, self._syntax_error(tok, expected, _context(prev3, prev2, prev1))
+                new_top, outer, push, npush, need, net, then_pop = act
                 if depth + need > MAXSTACK:
                     return None, self._overflow(tok)
                 depth += net
-                if len(replace) == 1:
-                    states[-1] = replace[0]
+                if outer < 0:
+                    states[-1] = new_top
                 else:
-                    states[-1:] = replace
+                    states[-1] = outer
+                    states.append(new_top)
                     bases.append(bases[-1])
-                if push:
+                if npush:
                     states += push
                     nv = len(values)
                     bases.append(nv)
-                    if len(push) == 2:
+                    if npush == 2:
                         bases.append(nv)
-                values.append(Node(kind, value, (), tok[2], tok[3] + 1))
-                while True:  # pop frames that can take nothing more
+                values.append(new_node(Node, (tok[0], value, (), tok[2], tok[3] + 1)))
+                while then_pop:  # pop frames that can take nothing more
                     top = states[-1]
                     only = accept_only[top]
                     if only is False:
@@ -351,7 +376,7 @@ class _Driver:
                             kids = tuple(values[base:])
                             del values[base:]
                             nt = state_nt[top]
-                            node = Node(names[nt], "", kids, kids[0].line, kids[0].column)
+                            node = new_node(Node, (names[nt], "", kids, kids[0].line, kids[0].column))
                             values.append(node)
                             if nt == import_from:
                                 self._future_hack(node)
@@ -364,9 +389,7 @@ class _Driver:
                             bases.pop()
                         else:
                             states[-1] = rest
-                history.append(value)
-                if len(history) > 64:
-                    del history[:-4]
+                prev3, prev2, prev1 = prev2, prev1, value
         except TokenizeError as exc:
             return None, self._token_error(exc)
         return None, SyntaxProblem("syntax", "unexpected end of token stream", None, None, 1)
@@ -463,6 +486,11 @@ class _Driver:
         return SyntaxProblem(
             "limit", "s_push: parser stack overflow", None, None, tok[2], tok[3] + 1, "MemoryError", tok[1]
         )
+
+
+def _context(*texts: str | None) -> list[str]:
+    """The texts of the (up to three) tokens before the offending one."""
+    return [text for text in texts if text is not None]
 
 
 def pytokens_alias(op: str) -> str:

@@ -23,6 +23,7 @@ line where the current token began. 2.7 counts bytes (of the declared encoding),
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterator
 
@@ -389,6 +390,40 @@ def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
 _STRING_STOPS = _string_end_patterns()
 
 
+_FAST_KINDS = ("", NAME, NUMBER, OP, OP, OP)
+_OPEN = 4  # group numbers of _fast_token_pattern: 1 name, 2 number, 3 operator, 4 opening, 5 closing
+
+
+@functools.cache
+def _fast_token_pattern(rules: TokenizerRules) -> re.Pattern[str]:
+    """Blanks, then optionally one token that needs no special handling, in one match.
+
+    Only tokens the character-by-character scanner would read the same way are taken: an ASCII
+    name not followed by a quote, a non-ASCII or a name character; a decimal number not followed
+    by a name character or ``.`` (so ``0777``, ``1_0``, ``10L``, ``1e``, ``1j`` fall back);
+    an operator; a bracket. Anything else (strings, comments, newlines, continuation lines,
+    unusual numbers, errors) leaves every group empty and takes the general path.
+    """
+    longest_first = sorted(
+        (op for op in rules.operators if len(op) == 2 or (len(op) == 3 and op[:2] in rules.operators)),
+        key=lambda op: (-len(op), op),
+    )
+    ops = [re.escape(op) for op in longest_first]
+    if rules.ellipsis_token:
+        ops.insert(0, re.escape("..."))
+    ops += [r"[-+*/%&|^~<>=,:;@]", r"\.(?![0-9])"]
+    name_char = r"[A-Za-z0-9_'\"\x80-\U0010ffff]"
+    return re.compile(
+        r"[ \t\x0c]*(?:"
+        rf"([A-Za-z_][A-Za-z0-9_]*)(?!{name_char})"
+        r"|((?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)(?![0-9A-Za-z_.\x80-\U0010ffff])"
+        rf"|({'|'.join(ops)})"
+        r"|([(\[{])"
+        r"|([)\]}])"
+        r")?"
+    )
+
+
 class _Scanner:
     """State of one tokenizer run (CPython's ``tok_state``)."""
 
@@ -430,6 +465,7 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
     ops = rules.operators
     prefixes = rules.string_prefixes
     eof_bump = 1 if rules.file_reader else 0
+    fast = _fast_token_pattern(rules).match
     while True:
         if atbol:
             atbol = False
@@ -484,8 +520,20 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                     started = True
                     yield (DEDENT, "", sline, 0 if at_eof else cl, eline, p, p, at_eof)
             pos = p
-        # again: skip blanks, then one token
-        pos = _end(_SPACES, text, pos)
+        # again: skip blanks, then one token; the common tokens in one regex match
+        m = fast(text, pos)
+        assert m is not None  # every part of the pattern is optional
+        group = m.lastindex
+        if group is not None:
+            start = m.start(group)
+            pos = m.end()
+            if group >= _OPEN:
+                level += 1 if group == _OPEN else -1
+            started = True
+            line = sc.lineno
+            yield (_FAST_KINDS[group], m.group(group), line, start - sc.line_start, line, start, pos, False)
+            continue
+        pos = m.end()
         if pos >= n:
             # End of input: parsetok turns the first ENDMARKER into NEWLINE + implied DEDENTs.
             eline = sc.lineno - (1 if n == 0 or text[-1] == "\n" else 0) + eof_bump

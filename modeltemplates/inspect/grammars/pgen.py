@@ -368,8 +368,8 @@ def generate(text: str, start: str = "file_input") -> Grammar:
 
 # ---------------------------------------------------------------- tables for a fast driver
 
-#: Entry codes of :class:`DriverTables` rows.
-SHIFT, POP, POP_RUN, ERROR = range(4)
+#: Codes of :class:`DriverTables` defaults.
+POP, POP_RUN, ERROR = range(3)
 
 
 @attrs.frozen
@@ -383,16 +383,18 @@ class DriverTables:
     as deep (``depth`` counts its frames), pops the same way and errs on the same token; it only
     saves making each of them a list entry and a dict lookup when they pop one by one.
 
-    ``rows[id].get(label, defaults[id])`` is what the top entry does with ``label``:
+    ``rows[id].get(label)``, when the top entry takes ``label``, is the shift
+    ``(top, outer, push, npush, need, net, then_pop)``: the top entry becomes the real state
+    ``top``, with the run ``outer`` (-1: none) below it on the same values base when the top was a
+    run that only its outer frames survive; then the ``npush`` ids ``push`` go on the stack (base:
+    the next value) and the token is shifted. Frames of the chain that would pop right after the
+    shift (they are accept-only) are never pushed. Before, CPython's ``s_push`` check: the stack
+    overflows if ``depth + need > MAXSTACK``; after, ``depth += net``. ``then_pop``: the new top
+    is accept-only.
 
-    * ``(SHIFT, replace, push, need, net)``: replace the top entry by the ids ``replace`` (same
-      values base), push the ids ``push`` (base: the next value), shift the token. Frames of the
-      chain that would pop right after the shift (they are accept-only) are never pushed. Before,
-      CPython's ``s_push`` check: the stack overflows if ``depth + need > MAXSTACK``; after,
-      ``depth += net``;
-    * ``(POP,)``: a real frame is complete (accepting state, no arc for the label): pop it;
-    * ``(POP_RUN, n)``: a run of ``n`` frames is complete: pop it;
-    * ``(ERROR, state)``: syntax error in the frame in real state ``state``.
+    Otherwise ``defaults[id]`` says: ``(POP, 1)`` a real frame is complete (accepting state, no arc
+    for the label): pop it; ``(POP_RUN, n)`` a run of ``n`` frames is complete: pop it;
+    ``(ERROR, state)`` syntax error in the frame in real state ``state``.
 
     ``accept_only[id]``: after a shift, pop while the top is True (a real frame with no arcs left)
     or a ``(replace, popped)`` pair (a run whose inner frames are accept-only: replace it by
@@ -438,21 +440,24 @@ def driver_tables(g: Grammar) -> DriverTables:
 
     def shift(state: int, label: int, outer: tuple[int, ...], popped: int) -> tuple[Any, ...]:
         sub, nxt = accel[state][label]
-        replace = (*frames(outer), state_base[state_nt[state]] + nxt)
+        top = state_base[state_nt[state]] + nxt
+        below = frames(outer)
+        outer_id = below[0] if below else -1
         if sub < 0:
-            return (SHIFT, replace, (), 0, -popped)
+            return (top, outer_id, (), 0, -popped, -popped, accept_only[top])
         chain = tuple(state_base[nt] + st for nt, st in g.chains[sub][label])
         keep = len(chain)
         while keep and accept_only[chain[keep - 1]]:
             keep -= 1
         push = (*frames(chain[: keep - 1]), chain[keep - 1]) if keep else ()
-        return (SHIFT, replace, push, len(chain) - popped, keep - popped)
+        then_pop = accept_only[push[-1]] if push else accept_only[top]
+        return (top, outer_id, push, len(push), len(chain) - popped, keep - popped, then_pop)
 
     rows: list[dict[int, tuple[Any, ...]]] = []
     defaults: list[tuple[Any, ...]] = []
     for state in range(nstates):
         rows.append({label: shift(state, label, (), 0) for label in accel[state]})
-        defaults.append((POP,) if accepting[state] else (ERROR, state))
+        defaults.append((POP, 1) if accepting[state] else (ERROR, state))
     only: list[Any] = list(accept_only)
     done = 0
     while done < len(runs):  # runs grow while their rows are made

@@ -1282,7 +1282,8 @@ class _Checker:
                     done = True
             else:
                 done = True
-        for node, line in _all_future_imports(tree):
+        # A future import names the token __future__, so a text without it has none to look for.
+        for node, line in _all_future_imports(tree) if "__future__" in self.text else ():
             if line > ff_lineno:
                 self.error(_COMPILE, late, node)
                 break
