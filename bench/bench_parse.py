@@ -1,6 +1,6 @@
 """Throughput of the Python 2.7/3.7 source parser (``modeltemplates.inspect.pyparse.parse``).
 
-    python bench/bench_parse.py [--repeat 3] [--max-mb 2] [--profile ordinary-3.7]
+    python bench/bench_parse.py [--repeat 3] [--max-mb 2] [--profile ordinary-3.7] [--source DIR]
 
 Two kinds of input, each parsed as 2.7 and as 3.7:
 
@@ -26,7 +26,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# --source DIR measures the modeltemplates package of another checkout (e.g. a worktree of an
+# older commit), to compare two versions on the same machine in the same minute.
+_SOURCE = sys.argv[sys.argv.index("--source") + 1] if "--source" in sys.argv[:-1] else str(REPO)
+sys.path.insert(0, _SOURCE)
 
 from modeltemplates.inspect import pyparse, pytokens  # noqa: E402
 from modeltemplates.inspect.grammars import language  # noqa: E402
@@ -114,6 +117,7 @@ def main() -> None:
     ap.add_argument("--max-mb", type=float, default=2.0, help="ordinary corpus size cap per version")
     ap.add_argument("--dense-mb", type=float, default=0.5, help="dense corpus size")
     ap.add_argument("--profile", help="profile one case instead, e.g. dense-3.7 or ordinary-2.7")
+    ap.add_argument("--source", help="checkout whose modeltemplates package is measured (default: this one)")
     args = ap.parse_args()
     cases: dict[str, list[bytes]] = {}
     for v in VERSIONS:
@@ -143,7 +147,7 @@ def main() -> None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         return
 
-    print(f"python {sys.version.split()[0]}, best of {args.repeat}")
+    print(f"python {sys.version.split()[0]}, best of {args.repeat}, {Path(pyparse.__file__).parents[2]}")
     print(f"{'case':<14} {'files':>5} {'MB':>6} {'parse MB/s':>11} {'tokenize MB/s':>14}")
     for name, files in cases.items():
         v = (int(name[-3]), int(name[-1]))

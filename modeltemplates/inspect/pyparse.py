@@ -177,7 +177,8 @@ def parse(source: bytes, version: tuple[int, int], filename: str = "<module>") -
         tree, problem = driver.run()
         if problem is not None or tree is None:
             return ParseResult(None, problem, decoded.encoding, frozenset(), version)
-        found = _semantics.check(tree, lang, decoded, driver.print_function, filename)
+        found = _semantics.check(tree, lang, decoded, driver.print_function, filename,
+                                 future_imports=driver.future_imports)
     if found.problem is not None:
         return ParseResult(None, _problem_from(found.problem, decoded, lang), decoded.encoding,
                            found.future_features, version)
@@ -270,6 +271,8 @@ class _Driver:
         self.text = decoded.text
         self.print_function = False
         self.barry = False
+        #: Every ``from __future__ import`` node, in source order (for the compiler's checks).
+        self.future_imports: list[Node] = []
 
     def run(self, start: str = "file_input") -> tuple[Node | None, SyntaxProblem | None]:
         """Parse the whole token stream from the nonterminal ``start``.
@@ -403,7 +406,13 @@ class _Driver:
         return Node(grammar(self.lang.version).names[nt], "", tuple(children), first.line, first.column)
 
     def _future_hack(self, node: Node) -> None:
-        """2.7/3.x ``future_hack``: a ``from __future__ import`` changes how the parser reads on."""
+        """2.7/3.x ``future_hack``: a ``from __future__ import`` changes how the parser reads on.
+
+        Called for every ``import_from`` node as it is completed; also keeps the future imports.
+        """
+        module = node.children[1]
+        if module.type == "NAME" and module.value == "__future__":
+            self.future_imports.append(node)
         if node.type != "import_from" or len(node.children) < 4:
             return
         kids = node.children

@@ -367,7 +367,7 @@ def _py3_problem(message: str, source_line: int) -> SourceText:
 
 _NAME_ASCII = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_WIDE = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*")
-_SPACES = re.compile(r"[ \t\x0c]*")
+_BLANKS = re.compile(r" *")
 _DIGITS = re.compile(r"[0-9]*")
 _TAB_MAGIC = ("tab-width:", ":tabstop=", ":ts=", "set tabsize=")
 _C_ATOI = re.compile(r"\s*([+-]?\d+)")
@@ -469,8 +469,11 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
     while True:
         if atbol:
             atbol = False
-            col = alt = 0
-            p = pos
+            p = _end(_BLANKS, text, pos)
+            col = alt = p - pos
+            if p < n and text[p] in "\t\x0c":  # measure tabs and form feeds character by character
+                col = alt = 0
+                p = pos
             while p < n:
                 ch = text[p]
                 if ch == " ":
@@ -488,17 +491,16 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                 at_eof = True
             blank = p < n and text[p] in "#\n"
             if not blank and level == 0:
-                line_end = n if p >= n else _line_end(text, p)
                 eline = sc.lineno - 1 + eof_bump if p >= n else sc.lineno
                 pend = 0
                 if col == indstack[-1]:
                     if tab_strict and alt != altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start, start=p)
+                        raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
                 elif col > indstack[-1]:
                     if len(indstack) >= MAXINDENT:
-                        raise TokenizeError("E_TOODEEP", eline, line_end, sc.line_start, start=p)
+                        raise TokenizeError("E_TOODEEP", eline, _line_end(text, p), sc.line_start, start=p)
                     if tab_strict and alt <= altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start, start=p)
+                        raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
                     indstack.append(col)
                     altstack.append(alt)
                     pend = 1
@@ -508,9 +510,9 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                         altstack.pop()
                         pend -= 1
                     if col != indstack[-1]:
-                        raise TokenizeError("E_DEDENT", eline, line_end, sc.line_start, start=p)
+                        raise TokenizeError("E_DEDENT", eline, _line_end(text, p), sc.line_start, start=p)
                     if tab_strict and alt != altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, line_end, sc.line_start, start=p)
+                        raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
                 cl = p - sc.line_start
                 sline = eline if at_eof else sc.lineno
                 if pend > 0:
@@ -525,13 +527,12 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
         assert m is not None  # every part of the pattern is optional
         group = m.lastindex
         if group is not None:
-            start = m.start(group)
-            pos = m.end()
+            start, pos = m.span(group)
             if group >= _OPEN:
                 level += 1 if group == _OPEN else -1
             started = True
             line = sc.lineno
-            yield (_FAST_KINDS[group], m.group(group), line, start - sc.line_start, line, start, pos, False)
+            yield (_FAST_KINDS[group], text[start:pos], line, start - sc.line_start, line, start, pos, False)
             continue
         pos = m.end()
         if pos >= n:

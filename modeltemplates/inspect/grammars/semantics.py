@@ -116,9 +116,17 @@ class _Found(Exception):
     pass
 
 
-def check(tree: Node, lang: Language, decoded: SourceText, print_function: bool, filename: str) -> Outcome:
-    """Run the post-parse checks of ``lang`` over ``tree``."""
+def check(
+    tree: Node, lang: Language, decoded: SourceText, print_function: bool, filename: str,
+    *, future_imports: list[Node] | None = None,
+) -> Outcome:
+    """Run the post-parse checks of ``lang`` over ``tree``.
+
+    ``future_imports``: every ``from __future__ import`` node of the tree in source order, when the
+    caller (the parser) collected them; otherwise the tree is searched for them.
+    """
     checker = _Checker(lang, decoded, print_function, filename)
+    checker.future_imports = future_imports
     return checker.run(tree)
 
 
@@ -134,6 +142,7 @@ class _Checker:
         self.future: set[str] = set()
         self.unicode_literals = False
         self._line_starts: list[int] | None = None
+        self.future_imports: list[Node] | None = None
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -1282,8 +1291,13 @@ class _Checker:
                     done = True
             else:
                 done = True
-        # A future import names the token __future__, so a text without it has none to look for.
-        for node, line in _all_future_imports(tree) if "__future__" in self.text else ():
+        if self.future_imports is not None:
+            future_imports = [(n, n.line) for n in self.future_imports]
+        elif "__future__" in self.text:  # a future import names the token __future__
+            future_imports = _all_future_imports(tree)
+        else:
+            future_imports = []
+        for node, line in future_imports:
             if line > ff_lineno:
                 self.error(_COMPILE, late, node)
                 break
