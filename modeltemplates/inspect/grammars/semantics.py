@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from modeltemplates.inspect.grammars import fstrings  # it imports pyparse only when it runs
 
 if TYPE_CHECKING:  # pragma: no cover
     from modeltemplates.inspect.grammars import Language
@@ -148,13 +151,9 @@ class _Checker:
 
     def line_start(self, line: int) -> int:
         if self._line_starts is None:
-            starts = [0]
-            text = self.text
-            pos = text.find("\n")
-            while pos >= 0:
-                starts.append(pos + 1)
-                pos = text.find("\n", pos + 1)
-            self._line_starts = starts
+            # the index after each "\n" (the text's only line end), and 0 for line 1
+            ends = itertools.accumulate(len(part) + 1 for part in self.text.split("\n"))
+            self._line_starts = [0, *itertools.islice(ends, self.text.count("\n"))]
         starts = self._line_starts
         return starts[line - 1] if 0 < line <= len(starts) else 0
 
@@ -1243,8 +1242,6 @@ class _Checker:
     # ------------------------------------------------------------ string literals
 
     def strings(self, tokens: list[Node], atom: Node, ctx: _Ctx) -> None:
-        from modeltemplates.inspect.grammars import fstrings  # local: fstrings imports pyparse
-
         if self.py3:
             fstrings.check_strings_3x(self, tokens, atom, ctx)
         else:
