@@ -466,62 +466,71 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
     prefixes = rules.string_prefixes
     eof_bump = 1 if rules.file_reader else 0
     fast = _fast_token_pattern(rules).match
+    blanks = _BLANKS.match
     while True:
         if atbol:
             atbol = False
-            p = _end(_BLANKS, text, pos)
+            m = blanks(text, pos)
+            p = m.end() if m else pos
             col = alt = p - pos
-            if p < n and text[p] in "\t\x0c":  # measure tabs and form feeds character by character
-                col = alt = 0
-                p = pos
-            while p < n:
-                ch = text[p]
-                if ch == " ":
-                    col += 1
-                    alt += 1
-                elif ch == "\t":
-                    col = (col // sc.tabsize + 1) * sc.tabsize
-                    alt += 1
-                elif ch == "\x0c":
+            if (
+                p < n and level == 0 and col == indstack[-1] and col == altstack[-1]
+                and text[p] not in "\t\x0c#\n"
+            ):  # the common case: a code line indented with spaces as deep as the one before
+                blank = False
+                pos = p
+            else:
+                if p < n and text[p] in "\t\x0c":  # measure tabs and form feeds character by character
                     col = alt = 0
-                else:
-                    break
-                p += 1
-            if p >= n:
-                at_eof = True
-            blank = p < n and text[p] in "#\n"
-            if not blank and level == 0:
-                eline = sc.lineno - 1 + eof_bump if p >= n else sc.lineno
-                pend = 0
-                if col == indstack[-1]:
-                    if tab_strict and alt != altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
-                elif col > indstack[-1]:
-                    if len(indstack) >= MAXINDENT:
-                        raise TokenizeError("E_TOODEEP", eline, _line_end(text, p), sc.line_start, start=p)
-                    if tab_strict and alt <= altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
-                    indstack.append(col)
-                    altstack.append(alt)
-                    pend = 1
-                else:
-                    while len(indstack) > 1 and col < indstack[-1]:
-                        indstack.pop()
-                        altstack.pop()
-                        pend -= 1
-                    if col != indstack[-1]:
-                        raise TokenizeError("E_DEDENT", eline, _line_end(text, p), sc.line_start, start=p)
-                    if tab_strict and alt != altstack[-1]:
-                        raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
-                cl = p - sc.line_start
-                sline = eline if at_eof else sc.lineno
-                if pend > 0:
-                    started = True
-                    yield (INDENT, "", sline, cl, eline, p, p, at_eof)
-                for _ in range(-pend):
-                    started = True
-                    yield (DEDENT, "", sline, 0 if at_eof else cl, eline, p, p, at_eof)
-            pos = p
+                    p = pos
+                while p < n:
+                    ch = text[p]
+                    if ch == " ":
+                        col += 1
+                        alt += 1
+                    elif ch == "\t":
+                        col = (col // sc.tabsize + 1) * sc.tabsize
+                        alt += 1
+                    elif ch == "\x0c":
+                        col = alt = 0
+                    else:
+                        break
+                    p += 1
+                if p >= n:
+                    at_eof = True
+                blank = p < n and text[p] in "#\n"
+                if not blank and level == 0:
+                    eline = sc.lineno - 1 + eof_bump if p >= n else sc.lineno
+                    pend = 0
+                    if col == indstack[-1]:
+                        if tab_strict and alt != altstack[-1]:
+                            raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
+                    elif col > indstack[-1]:
+                        if len(indstack) >= MAXINDENT:
+                            raise TokenizeError("E_TOODEEP", eline, _line_end(text, p), sc.line_start, start=p)
+                        if tab_strict and alt <= altstack[-1]:
+                            raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
+                        indstack.append(col)
+                        altstack.append(alt)
+                        pend = 1
+                    else:
+                        while len(indstack) > 1 and col < indstack[-1]:
+                            indstack.pop()
+                            altstack.pop()
+                            pend -= 1
+                        if col != indstack[-1]:
+                            raise TokenizeError("E_DEDENT", eline, _line_end(text, p), sc.line_start, start=p)
+                        if tab_strict and alt != altstack[-1]:
+                            raise TokenizeError("E_TABSPACE", eline, _line_end(text, p), sc.line_start, start=p)
+                    cl = p - sc.line_start
+                    sline = eline if at_eof else sc.lineno
+                    if pend > 0:
+                        started = True
+                        yield (INDENT, "", sline, cl, eline, p, p, at_eof)
+                    for _ in range(-pend):
+                        started = True
+                        yield (DEDENT, "", sline, 0 if at_eof else cl, eline, p, p, at_eof)
+                pos = p
         # again: skip blanks, then one token; the common tokens in one regex match
         m = fast(text, pos)
         assert m is not None  # every part of the pattern is optional
@@ -565,8 +574,10 @@ def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
                 sc.newline_at(start)
                 continue
             started = True
-            tok = (NEWLINE, "", sc.lineno, start - sc.line_start, sc.lineno, start, pos, False)
-            sc.newline_at(start)
+            line = sc.lineno
+            tok = (NEWLINE, "", line, start - sc.line_start, line, start, pos, False)
+            sc.lineno = line + 1  # sc.newline_at(start), inline
+            sc.line_start = pos
             yield tok
             continue
         line = sc.lineno
