@@ -304,6 +304,9 @@ class _Driver:
         print_function = self.print_function
         barry = self.barry
         new_node = tuple.__new__
+        node_type = Node
+        maxstack = MAXSTACK
+        pop_code, pop_run_code = POP, POP_RUN
         try:
             for tok in pytokens.tokenize(self.text, self.lang.tokenizer):
                 value = tok[1]
@@ -323,7 +326,7 @@ class _Driver:
                     if act is not None:
                         break
                     code, arg = defaults[top]
-                    if code == POP:
+                    if code == pop_code:
                         states.pop()
                         base = bases.pop()
                         depth -= 1
@@ -333,12 +336,12 @@ class _Driver:
                             kids = tuple(values[base:])
                             del values[base:]
                             nt = state_nt[top]
-                            node = new_node(Node, (names[nt], "", kids, kids[0].line, kids[0].column))
+                            node = new_node(node_type, (names[nt], "", kids, kids[0].line, kids[0].column))
                             values.append(node)
                             if nt == import_from:
                                 self._future_hack(node)
                                 print_function, barry = self.print_function, self.barry
-                    elif code == POP_RUN:
+                    elif code == pop_run_code:
                         states.pop()
                         bases.pop()
                         depth -= arg
@@ -348,7 +351,7 @@ class _Driver:
                         expected = next(iter(accel)) if len(accel) == 1 else None
                         return None, self._syntax_error(tok, expected, _context(prev3, prev2, prev1))
                 new_top, outer, push, npush, need, net, then_pop = act
-                if depth + need > MAXSTACK:
+                if depth + need > maxstack:
                     return None, self._overflow(tok)
                 depth += net
                 if outer < 0:
@@ -363,7 +366,7 @@ class _Driver:
                     bases.append(nv)
                     if npush == 2:
                         bases.append(nv)
-                values.append(new_node(Node, (tok[0], value, (), tok[2], tok[3] + 1)))
+                values.append(new_node(node_type, (tok[0], value, (), tok[2], tok[3] + 1)))
                 while then_pop:  # pop frames that can take nothing more
                     top = states[-1]
                     only = accept_only[top]
@@ -379,7 +382,7 @@ class _Driver:
                             kids = tuple(values[base:])
                             del values[base:]
                             nt = state_nt[top]
-                            node = new_node(Node, (names[nt], "", kids, kids[0].line, kids[0].column))
+                            node = new_node(node_type, (names[nt], "", kids, kids[0].line, kids[0].column))
                             values.append(node)
                             if nt == import_from:
                                 self._future_hack(node)
