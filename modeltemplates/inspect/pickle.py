@@ -633,28 +633,151 @@ class _Machine:
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> Any:
-        handlers = _HANDLERS
+        """Execute opcodes until STOP.
+
+        The common opcodes of torch pickles are done inline on the input's buffer, but only when
+        their arguments are already buffered and no check can fail; anything else (a refill, an
+        error, a rare opcode) goes through the handler, which does the same work the slow way.
+        Nothing is changed before an inline case has decided it can complete, so the handler always
+        starts from the same state and reports the same errors at the same offsets.
+        """
         inp = self.inp
+        stack, memo, marks = self.stack, self.memo, self.marks
+        limits = self.limits
+        max_ops, max_stack, max_marks = limits.max_opcodes, limits.max_stack, limits.max_marks
+        max_memo, max_memo_index = limits.max_memo, limits.max_memo_index
+        max_string, max_total = limits.max_string, limits.max_total_bytes
+        protocols, handlers = _PROTOCOL_OF, _HANDLER_OF
+        from_bytes = int.from_bytes
+        missing = _MISSING
         count = 0
-        max_ops = self.limits.max_opcodes
+        oproto = self.opcode_protocol
+        buf, bpos, bstart = inp._buf, inp._bpos, inp._bstart
+        blen = len(buf)
         while True:
-            self.op_offset = inp.pos
-            if inp.remaining <= 0:
-                if count == 0:
-                    raise self.fail("Ran out of input")
-                raise self.fail("pickle data was truncated")
-            code = inp.byte()
-            info = OPCODES.get(code)
-            if info is None:
+            if bpos >= blen:
+                self.op_offset = bstart + bpos
+                if inp.end - self.op_offset <= 0:
+                    if count == 0:
+                        raise self.fail("Ran out of input")
+                    raise self.fail("pickle data was truncated")
+                inp._bpos = bpos
+                inp._fill(1)
+                buf, bpos, bstart = inp._buf, inp._bpos, inp._bstart
+                blen = len(buf)
+            code = buf[bpos]
+            proto = protocols[code]
+            if proto < 0:
+                self.op_offset = bstart + bpos
                 shown = chr(code) if 0x20 <= code < 0x7F else f"\\x{code:02x}"
                 raise self.fail(f"invalid load key, '{shown}'.")
             count += 1
             if count > max_ops:
+                self.op_offset = bstart + bpos
                 raise self.over(f"more than {max_ops} opcodes")
-            self.opcode_protocol = max(self.opcode_protocol, info.protocol)
+            if proto > oproto:  # noqa: PLR1730 - no call per opcode
+                oproto = proto
+            # -- inline cases, most frequent in torch pickles first --------------------------
+            if code == 0x72:  # LONG_BINPUT
+                if bpos + 5 <= blen and len(stack) > self.fence:
+                    idx = from_bytes(buf[bpos + 1 : bpos + 5], "little")
+                    if idx <= max_memo_index and (idx in memo or len(memo) < max_memo):
+                        memo[idx] = stack[-1]
+                        bpos += 5
+                        continue
+            elif code == 0x68:  # BINGET
+                if bpos + 2 <= blen and len(stack) < max_stack:
+                    value = memo.get(buf[bpos + 1], missing)
+                    if value is not missing:
+                        stack.append(value)
+                        bpos += 2
+                        continue
+            elif code == 0x4B:  # BININT1
+                if bpos + 2 <= blen and len(stack) < max_stack:
+                    stack.append(buf[bpos + 1])
+                    bpos += 2
+                    continue
+            elif code == 0x28:  # MARK
+                if len(marks) < max_marks:
+                    self.fence = len(stack)
+                    marks.append(self.fence)
+                    bpos += 1
+                    continue
+            elif code == 0x74:  # TUPLE
+                if marks:
+                    mark = marks[-1]
+                    fence = marks[-2] if len(marks) > 1 else 0
+                    if fence <= mark < max_stack:
+                        marks.pop()
+                        self.fence = fence
+                        items = tuple(stack[mark:])
+                        del stack[mark:]
+                        stack.append(items)
+                        bpos += 1
+                        continue
+            elif code in {0x58, 0x8C}:  # BINUNICODE, SHORT_BINUNICODE
+                head = 5 if code == 0x58 else 2
+                if bpos + head <= blen and len(stack) < max_stack:
+                    n = from_bytes(buf[bpos + 1 : bpos + head], "little")
+                    total = self.total_bytes + n
+                    if bpos + head + n <= blen and n <= max_string and total <= max_total:
+                        try:
+                            text = buf[bpos + head : bpos + head + n].decode("utf-8", "surrogatepass")
+                        except UnicodeDecodeError:
+                            pass
+                        else:
+                            self.total_bytes = total
+                            stack.append(text)
+                            bpos += head + n
+                            continue
+            elif code in {0x29, 0x4E, 0x89, 0x88}:  # (), None, False, True
+                if len(stack) < max_stack:
+                    stack.append(_CONSTANT_OF[code])
+                    bpos += 1
+                    continue
+            elif code == 0x85:  # TUPLE1
+                if len(stack) > self.fence:
+                    stack[-1] = (stack[-1],)
+                    bpos += 1
+                    continue
+            elif code in {0x4D, 0x4A}:  # BININT2, BININT
+                head = 3 if code == 0x4D else 5
+                if bpos + head <= blen and len(stack) < max_stack:
+                    stack.append(from_bytes(buf[bpos + 1 : bpos + head], "little", signed=code == 0x4A))
+                    bpos += head
+                    continue
+            elif code in {0x71, 0x94}:  # BINPUT, MEMOIZE
+                head = 2 if code == 0x71 else 1
+                if bpos + head <= blen and len(stack) > self.fence:
+                    idx = buf[bpos + 1] if code == 0x71 else len(memo)
+                    if idx <= max_memo_index and (idx in memo or len(memo) < max_memo):
+                        memo[idx] = stack[-1]
+                        bpos += head
+                        continue
+            elif code == 0x6A:  # LONG_BINGET
+                if bpos + 5 <= blen and len(stack) < max_stack:
+                    value = memo.get(from_bytes(buf[bpos + 1 : bpos + 5], "little"), missing)
+                    if value is not missing:
+                        stack.append(value)
+                        bpos += 5
+                        continue
+            elif code in {0x86, 0x87}:  # TUPLE2, TUPLE3
+                first = len(stack) - (2 if code == 0x86 else 3)
+                if first >= self.fence and first >= 0:
+                    items = tuple(stack[first:])
+                    del stack[first:]
+                    stack.append(items)
+                    bpos += 1
+                    continue
+            # -- everything else: the handler, reading through ``inp`` -----------------------
+            self.op_offset = bstart + bpos
+            inp._bpos = bpos + 1
             handlers[code](self)
+            buf, bpos, bstart = inp._buf, inp._bpos, inp._bstart
+            blen = len(buf)
             if self.stopped:
                 self.count = count
+                self.opcode_protocol = oproto
                 return self.pop()
 
     # -- opcode handlers --------------------------------------------------------------------
@@ -1095,7 +1218,14 @@ _NAME_TO_HANDLER: dict[str, Callable[[_Machine], None]] = {
     for name, func in vars(_Machine).items()
     if name.startswith("op_")
 }
-_HANDLERS: dict[int, Callable[[_Machine], None]] = {code: _NAME_TO_HANDLER[op.name] for code, op in OPCODES.items()}
+#: Per byte value: its opcode's handler / the protocol that introduced it (-1: not an opcode).
+_HANDLER_OF: tuple[Callable[[_Machine], None], ...] = tuple(
+    _NAME_TO_HANDLER[OPCODES[code].name] if code in OPCODES else _Machine.op_stop for code in range(256)
+)
+_PROTOCOL_OF: tuple[int, ...] = tuple(OPCODES[code].protocol if code in OPCODES else -1 for code in range(256))
+#: Values pushed by the opcodes that push a constant (immutable, so shared).
+_CONSTANT_OF: dict[int, Any] = {0x29: (), 0x4E: None, 0x89: False, 0x88: True}
+_MISSING = object()
 
 
 # --------------------------------------------------------------------------------------------
