@@ -62,8 +62,8 @@ MAX_SOURCE_BYTES = 20 * 1024 * 1024
 class Node(NamedTuple):
     """A concrete-syntax-tree node (see the module docstring for the contract).
 
-    An immutable tuple underneath: cheap to build, and once its fields are all atoms or untracked
-    tuples the garbage collector stops tracking it, so a big tree costs no collector time.
+    An immutable tuple underneath (a parse makes one per token and per nonterminal kept, so the
+    cost of building one matters); compare and hash it like a tuple of its fields.
     """
 
     type: str
