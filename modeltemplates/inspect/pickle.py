@@ -643,6 +643,7 @@ class _Machine:
         """
         inp = self.inp
         stack, memo, marks = self.stack, self.memo, self.marks
+        calls, pids = self.calls, self.pids
         limits = self.limits
         max_ops, max_stack, max_marks = limits.max_opcodes, limits.max_stack, limits.max_marks
         max_memo, max_memo_index = limits.max_memo, limits.max_memo_index
@@ -730,6 +731,23 @@ class _Machine:
                             stack.append(text)
                             bpos += head + n
                             continue
+            elif code == 0x52:  # REDUCE of a global with an argument tuple (what make_call does for it)
+                if len(stack) - 2 >= self.fence:
+                    func, args = stack[-2], stack[-1]
+                    if type(func) is Global and type(args) is tuple:
+                        offset = bstart + bpos
+                        calls.append(CallRef(func, offset, "REDUCE", len(args)))
+                        del stack[-1]
+                        stack[-1] = Call(func, args, None, "REDUCE", offset)
+                        bpos += 1
+                        continue
+            elif code == 0x51:  # BINPERSID
+                if len(stack) > self.fence:
+                    ref = PersistentId(stack[-1], bstart + bpos)
+                    pids.append(ref)
+                    stack[-1] = ref
+                    bpos += 1
+                    continue
             elif code in {0x29, 0x4E, 0x89, 0x88}:  # (), None, False, True
                 if len(stack) < max_stack:
                     stack.append(_CONSTANT_OF[code])
