@@ -7,6 +7,8 @@ Two kinds of input, each parsed as 2.7 and as 3.7:
 * ``ordinary``: the top-level ``.py`` files of this interpreter's stdlib, one ``parse`` call per
   file, keeping for each version only the files that version accepts (a rejected file stops
   early and would flatter the figure), up to ``--max-mb`` of source;
+* ``onefile``: the 3.7 ordinary files joined into one module (a big vendored file: the tree of
+  the whole file is alive at once);
 * ``dense``: generated expression-heavy code (weight tables, nested arithmetic, calls, subscripts,
   dict displays), valid in both versions, where every atom descends the whole expression grammar.
 
@@ -125,6 +127,8 @@ def main() -> None:
     dense = dense_corpus(int(args.dense_mb * 1e6))
     for v in VERSIONS:
         cases[f"dense-{v[0]}.{v[1]}"] = dense
+    # One big module (vendored code): the 3.7 files joined, minus those with future imports.
+    cases["onefile-3.7"] = [b"\n".join(f for f in cases["ordinary-3.7"] if b"__future__" not in f)]
 
     def run_parse(files: list[bytes], v: tuple[int, int]) -> None:
         for data in files:
