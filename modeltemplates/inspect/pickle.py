@@ -650,11 +650,13 @@ class _Machine:
         max_string, max_total = limits.max_string, limits.max_total_bytes
         protocols, handlers = _PROTOCOL_OF, _HANDLER_OF
         from_bytes = int.from_bytes
+        u32 = _U32.unpack_from
         missing = _MISSING
         count = 0
         oproto = self.opcode_protocol
         buf, bpos, bstart = inp._buf, inp._bpos, inp._bstart
         blen = len(buf)
+        fence = self.fence  # kept here, stored back around every handler call
         while True:
             if bpos >= blen:
                 self.op_offset = bstart + bpos
@@ -668,20 +670,20 @@ class _Machine:
                 blen = len(buf)
             code = buf[bpos]
             proto = protocols[code]
-            if proto < 0:
-                self.op_offset = bstart + bpos
-                shown = chr(code) if 0x20 <= code < 0x7F else f"\\x{code:02x}"
-                raise self.fail(f"invalid load key, '{shown}'.")
+            if proto > oproto:  # a byte that is no opcode has a protocol above any real one
+                if proto == _NOT_AN_OPCODE:
+                    self.op_offset = bstart + bpos
+                    shown = chr(code) if 0x20 <= code < 0x7F else f"\\x{code:02x}"
+                    raise self.fail(f"invalid load key, '{shown}'.")
+                oproto = proto
             count += 1
             if count > max_ops:
                 self.op_offset = bstart + bpos
                 raise self.over(f"more than {max_ops} opcodes")
-            if proto > oproto:  # noqa: PLR1730 - no call per opcode
-                oproto = proto
             # -- inline cases, most frequent in torch pickles first --------------------------
             if code == 0x72:  # LONG_BINPUT
-                if bpos + 5 <= blen and len(stack) > self.fence:
-                    idx = from_bytes(buf[bpos + 1 : bpos + 5], "little")
+                if bpos + 5 <= blen and len(stack) > fence:
+                    idx = u32(buf, bpos + 1)[0]
                     if idx <= max_memo_index and (idx in memo or len(memo) < max_memo):
                         memo[idx] = stack[-1]
                         bpos += 5
@@ -700,17 +702,17 @@ class _Machine:
                     continue
             elif code == 0x28:  # MARK
                 if len(marks) < max_marks:
-                    self.fence = len(stack)
-                    marks.append(self.fence)
+                    fence = len(stack)
+                    marks.append(fence)
                     bpos += 1
                     continue
             elif code == 0x74:  # TUPLE
                 if marks:
                     mark = marks[-1]
-                    fence = marks[-2] if len(marks) > 1 else 0
-                    if fence <= mark < max_stack:
+                    below = marks[-2] if len(marks) > 1 else 0
+                    if below <= mark < max_stack:
                         marks.pop()
-                        self.fence = fence
+                        fence = below
                         items = tuple(stack[mark:])
                         del stack[mark:]
                         stack.append(items)
@@ -719,7 +721,7 @@ class _Machine:
             elif code in {0x58, 0x8C}:  # BINUNICODE, SHORT_BINUNICODE
                 head = 5 if code == 0x58 else 2
                 if bpos + head <= blen and len(stack) < max_stack:
-                    n = from_bytes(buf[bpos + 1 : bpos + head], "little")
+                    n = u32(buf, bpos + 1)[0] if head == 5 else buf[bpos + 1]
                     total = self.total_bytes + n
                     if bpos + head + n <= blen and n <= max_string and total <= max_total:
                         try:
@@ -732,7 +734,7 @@ class _Machine:
                             bpos += head + n
                             continue
             elif code == 0x52:  # REDUCE of a global with an argument tuple (what make_call does for it)
-                if len(stack) - 2 >= self.fence:
+                if len(stack) - 2 >= fence:
                     func, args = stack[-2], stack[-1]
                     if type(func) is Global and type(args) is tuple:
                         offset = bstart + bpos
@@ -742,7 +744,7 @@ class _Machine:
                         bpos += 1
                         continue
             elif code == 0x51:  # BINPERSID
-                if len(stack) > self.fence:
+                if len(stack) > fence:
                     ref = PersistentId(stack[-1], bstart + bpos)
                     pids.append(ref)
                     stack[-1] = ref
@@ -754,7 +756,7 @@ class _Machine:
                     bpos += 1
                     continue
             elif code == 0x85:  # TUPLE1
-                if len(stack) > self.fence:
+                if len(stack) > fence:
                     stack[-1] = (stack[-1],)
                     bpos += 1
                     continue
@@ -766,7 +768,7 @@ class _Machine:
                     continue
             elif code in {0x71, 0x94}:  # BINPUT, MEMOIZE
                 head = 2 if code == 0x71 else 1
-                if bpos + head <= blen and len(stack) > self.fence:
+                if bpos + head <= blen and len(stack) > fence:
                     idx = buf[bpos + 1] if code == 0x71 else len(memo)
                     if idx <= max_memo_index and (idx in memo or len(memo) < max_memo):
                         memo[idx] = stack[-1]
@@ -774,14 +776,14 @@ class _Machine:
                         continue
             elif code == 0x6A:  # LONG_BINGET
                 if bpos + 5 <= blen and len(stack) < max_stack:
-                    value = memo.get(from_bytes(buf[bpos + 1 : bpos + 5], "little"), missing)
+                    value = memo.get(u32(buf, bpos + 1)[0], missing)
                     if value is not missing:
                         stack.append(value)
                         bpos += 5
                         continue
             elif code in {0x86, 0x87}:  # TUPLE2, TUPLE3
                 first = len(stack) - (2 if code == 0x86 else 3)
-                if first >= self.fence and first >= 0:
+                if first >= fence and first >= 0:
                     items = tuple(stack[first:])
                     del stack[first:]
                     stack.append(items)
@@ -789,8 +791,10 @@ class _Machine:
                     continue
             # -- everything else: the handler, reading through ``inp`` -----------------------
             self.op_offset = bstart + bpos
+            self.fence = fence
             inp._bpos = bpos + 1
             handlers[code](self)
+            fence = self.fence
             buf, bpos, bstart = inp._buf, inp._bpos, inp._bstart
             blen = len(buf)
             if self.stopped:
@@ -1236,14 +1240,18 @@ _NAME_TO_HANDLER: dict[str, Callable[[_Machine], None]] = {
     for name, func in vars(_Machine).items()
     if name.startswith("op_")
 }
-#: Per byte value: its opcode's handler / the protocol that introduced it (-1: not an opcode).
+#: Per byte value: its opcode's handler / the protocol that introduced it (_NOT_AN_OPCODE: none).
 _HANDLER_OF: tuple[Callable[[_Machine], None], ...] = tuple(
     _NAME_TO_HANDLER[OPCODES[code].name] if code in OPCODES else _Machine.op_stop for code in range(256)
 )
-_PROTOCOL_OF: tuple[int, ...] = tuple(OPCODES[code].protocol if code in OPCODES else -1 for code in range(256))
+_NOT_AN_OPCODE = 1 << 30
+_PROTOCOL_OF: tuple[int, ...] = tuple(
+    OPCODES[code].protocol if code in OPCODES else _NOT_AN_OPCODE for code in range(256)
+)
 #: Values pushed by the opcodes that push a constant (immutable, so shared).
 _CONSTANT_OF: dict[int, Any] = {0x29: (), 0x4E: None, 0x89: False, 0x88: True}
 _MISSING = object()
+_U32 = struct.Struct("<I")
 
 
 # --------------------------------------------------------------------------------------------

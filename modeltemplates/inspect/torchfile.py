@@ -1123,8 +1123,8 @@ class _Walker:
             and type(offset) is int
             and offset >= 0
             and len(shape) == len(strides)
-            and all(d >= 0 for d in shape)
-            and all(s >= 0 for s in strides)
+            and (not shape or min(shape) >= 0)
+            and (not strides or min(strides) >= 0)
         )
         shape = shape if ok and shape is not None else ()
         strides = strides if ok and strides is not None else ()
@@ -1132,7 +1132,7 @@ class _Walker:
         if not ok:
             self.reader.problem("bad-tensor", f"a tensor rebuilt by {rebuild} has invalid size/stride/offset")
         elif st is not None and numel > 0:
-            extent = offset + sum((d - 1) * s for d, s in zip(shape, strides, strict=True)) + 1
+            extent = offset + sum(map(operator.mul, shape, strides)) - sum(strides) + 1  # sum of (d - 1) * s
             capacity = st.numel * st.itemsize // max(itemsize, 1) if itemsize else st.numel
             if extent > capacity:
                 self.reader.problem(
@@ -1417,7 +1417,11 @@ def _unwrap_size(value: Any) -> Any:
 def _int_tuple(value: Any) -> tuple[int, ...] | None:
     if not isinstance(value, tuple | list) or len(value) > 64:
         return None
-    if not all(type(v) is int and -(1 << 62) < v < (1 << 62) for v in value):
-        return None
+    for v in value:
+        if type(v) is not int or not -_INT_BOUND < v < _INT_BOUND:
+            return None
     return tuple(value)
+
+
+_INT_BOUND = 1 << 62
 
