@@ -625,3 +625,24 @@ def test_mutated_sources_never_raise() -> None:
         for version in (PY27, PY37):
             result = parse(bytes(data), version)
             assert (result.tree is None) == (result.error is not None)
+
+
+@pytest.mark.parametrize(
+    ("src", "version", "line", "offset"),
+    [
+        # an f-string error inside a triple-quoted string is reported on the line the string ends
+        (b'x=1\ns=f"""\n{x}\nx+1}"""\n', PY37, 4, -1),
+        (b's=f"""\n{x!z}\n"""\n', PY37, 3, -1),
+        # a triple-quoted string open at the end of the file (2.7: as import reports it)
+        (b'x = """abc\n', PY27, 3, None),
+        (b'x = """abc', PY27, 2, None),
+        (b'x=1\ns="""\n{x}\n{x+1}""\n', PY27, 6, None),
+        (b'x=1\ns="""\n{x}\n{x+1}""\n', PY37, 4, None),
+    ],
+)
+def test_error_lines_of_multi_line_strings(src: bytes, version: tuple[int, int], line: int, offset: int | None) -> None:
+    """Checked against CPython 2.7.18 (import) and 3.7.16 (compile) on the same bytes."""
+    error = parse(src, version).error
+    assert error is not None and error.line == line
+    if offset is not None:
+        assert error.offset == offset

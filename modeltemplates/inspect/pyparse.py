@@ -288,7 +288,8 @@ class _Driver:
         maxstack = MAXSTACK
         pop_code, pop_run_code = POP, POP_RUN
         try:
-            for tok in pytokens.tokenize(self.text, self.lang.tokenizer):
+            for tok in pytokens.tokenize(self.text, self.lang.tokenizer,
+                                              final_newline=self.decoded.final_newline):
                 value = tok[1]
                 label = value_labels.get(value)
                 if label is None:

@@ -109,6 +109,7 @@ class SourceText:
 
     ``declared`` is True when a BOM or a coding cookie chose the encoding. ``offset_encoding`` is
     what 2.7's error offsets are counted in (None for 3.x, which counts characters).
+    ``final_newline`` says whether the file itself ended with a line end (``text`` always does).
     """
 
     text: str
@@ -116,6 +117,7 @@ class SourceText:
     declared: bool
     offset_encoding: str | None
     problem: DecodeProblem | None = None
+    final_newline: bool = True
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -238,6 +240,12 @@ def _join_nul_lines(lines: list[bytes]) -> list[bytes]:
 
 
 def _decode_py2(data: bytes, filename: str) -> SourceText:
+    decoded = _decode_py2_text(data, filename)
+    final = not data or data.endswith((b"\n", b"\r"))
+    return decoded if final else attrs.evolve(decoded, final_newline=False)
+
+
+def _decode_py2_text(data: bytes, filename: str) -> SourceText:
     bom = data.startswith(_BOM)
     if bom:
         data = data[3:]
@@ -434,6 +442,7 @@ class _Scanner:
         self.lineno = 1
         self.line_start = 0
         self.tabsize = TABSIZE
+        self.final_newline = True
 
     def newline_at(self, index: int) -> None:
         """Account for the ``\\n`` at ``index``: the next line starts after it."""
@@ -448,9 +457,13 @@ class _Scanner:
             self.line_start = self.text.rfind("\n", start, end) + 1
 
 
-def tokenize(text: str, rules: TokenizerRules) -> Iterator[Token]:
-    """Yield the tokens of ``text`` (``\\n`` line ends); raise :class:`TokenizeError` on error."""
+def tokenize(text: str, rules: TokenizerRules, *, final_newline: bool = True) -> Iterator[Token]:
+    """Yield the tokens of ``text`` (``\\n`` line ends); raise :class:`TokenizeError` on error.
+
+    ``final_newline``: whether the file ended with a line end (2.7's error lines at EOF depend on it).
+    """
     sc = _Scanner(text, rules)
+    sc.final_newline = final_newline
     n = sc.n
     pos = 0
     indstack = [0]
@@ -658,6 +671,19 @@ def _tab_magic(sc: _Scanner, comment: str) -> None:
                     sc.tabsize = size
 
 
+def _eof_line(sc: _Scanner, p: int, lineno: int, py2: bool) -> int:
+    """The line CPython names when a string is still open at the end of the file.
+
+    3.x names the file's last line. 2.7's import reads the file through its file tokenizer, which
+    counts one line more when the file ends with a line end (checked against CPython 2.7.18
+    importing such files). ``sc.text`` always ends with a line end.
+    """
+    newlines = sc.text.count("\n", p, sc.n)
+    if py2:
+        return lineno + newlines + (1 if sc.final_newline else 0)
+    return lineno + newlines - 1
+
+
 def _scan_string(sc: _Scanner, start: int, quote_pos: int) -> int:
     """Index just past the string literal whose opening quote is at ``quote_pos``."""
     text, n = sc.text, sc.n
@@ -675,9 +701,8 @@ def _scan_string(sc: _Scanner, start: int, quote_pos: int) -> int:
     while eq != size:
         m = pattern.search(text, p)
         if m is None:
-            lineno += text.count("\n", p, n) - (1 if text.endswith("\n") else 0)
-            raise TokenizeError("E_EOFS" if triple else "E_EOLS", lineno + (1 if py2 else 0), n, start_line_start,
-                                start=start)
+            raise TokenizeError("E_EOFS" if triple else "E_EOLS", _eof_line(sc, quote_pos, lineno, py2), n,
+                                start_line_start, start=start)
         j = m.start()
         if j > p:
             eq = 0
@@ -695,9 +720,9 @@ def _scan_string(sc: _Scanner, start: int, quote_pos: int) -> int:
         else:
             eq = 0
             if p >= n:
-                lineno += text.count("\n", quote_pos, n) - (1 if text.endswith("\n") else 0)
                 code = "E_EOLS" if py2 or not triple else "E_EOFS"
-                raise TokenizeError(code, lineno + (1 if py2 else 0), n, start_line_start, start=start)
+                raise TokenizeError(code, _eof_line(sc, quote_pos, lineno, py2), n, start_line_start,
+                                    start=start)
             p += 1
     sc.lines_in(quote_pos, p)
     return p

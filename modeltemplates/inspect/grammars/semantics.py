@@ -183,6 +183,12 @@ class _Checker:
         off: int | None = None
         if offset == "col" and self.py3 and node is not None:
             off = self.byte_col(node)
+        if line is None and leaf is not None and leaf.type == "STRING" and "\n" in leaf.value:
+            # The tokenizer stamps a multi-line string with the line it ends on, and its column
+            # comes out as -1 (CPython 3.7.16 / 2.7.18 on f-string errors in triple-quoted strings).
+            rep_line = leaf.line + leaf.value.count("\n")
+            if off is not None:
+                off = -1
         if with_text is None:
             with_text = phase in (_AST, _COMPILE)
         self.first[phase] = Problem("syntax", message, rep_line, off, src_line, src_col, "SyntaxError",

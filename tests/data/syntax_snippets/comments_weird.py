@@ -1,0 +1,4 @@
+x = [1,  # c
+     2  # d
+]
+# end without newline

@@ -1,0 +1,1 @@
+x = a if not b in c else d is not e

@@ -1,0 +1,2 @@
+del a[0], b.c
+del (x)

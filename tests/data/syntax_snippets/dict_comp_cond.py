@@ -1,0 +1,1 @@
+d = {a: b for a, b in x if a if b}

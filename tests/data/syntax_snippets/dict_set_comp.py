@@ -1,0 +1,3 @@
+d={k: v for k, v in {}.items()}
+s={x for x in ()}
+g=(x for x in () if x)

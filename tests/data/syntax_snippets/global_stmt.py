@@ -1,0 +1,4 @@
+X=1
+def f():
+    global X
+    X = 2

@@ -1,0 +1,5 @@
+if x: pass
+elif y: pass
+else: pass
+while 0: pass
+for i in (): pass

@@ -1,0 +1,2 @@
+f = lambda x=1, *a, **k: (x, a, k)
+g = lambda: (yield)

@@ -1,0 +1,2 @@
+def f(a=lambda: 0, b=[i for i in ()]):
+    pass

@@ -1,0 +1,1 @@
+print_ = print

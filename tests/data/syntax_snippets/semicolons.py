@@ -1,0 +1,2 @@
+import os; import sys;
+x = 1; y = 2

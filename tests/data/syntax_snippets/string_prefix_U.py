@@ -1,0 +1,4 @@
+x = U"a"
+y = R"b"
+z = Rb"c"
+w = bR"d"

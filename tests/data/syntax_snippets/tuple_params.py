@@ -1,0 +1,3 @@
+def f(a, (b, c)):
+    pass
+lambda (a, b): a

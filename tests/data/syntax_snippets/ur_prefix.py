@@ -1,0 +1,3 @@
+x = ur"abc"
+y = b"x"
+z = br"\d"
