@@ -14,6 +14,7 @@ import struct
 from collections import OrderedDict
 from typing import Any
 
+import attrs
 import pytest
 
 from modeltemplates.inspect.pickle import Limits
@@ -250,3 +251,17 @@ LIMITS = [
     "limit: pickle: pickle stack deeper than 6 entries in member 'archive/data.pkl' (at byte 147)",
     "limit: pickle: more than 2 nested MARKs in member 'archive/data.pkl' (at byte 107)",
 ]
+
+
+def test_to_dict_lists_every_field_as_asdict_does() -> None:
+    """``to_dict`` spells out storages, members and problems; it must stay what attrs.asdict gives."""
+    facts = read(broken_legacy(nested=False, protocol=2))
+    zipped = read(bt.torch_bytes({"w": torch.zeros(2)}))
+    for f in (facts, zipped):
+        d = f.to_dict()
+        assert d["storages"] == [attrs.asdict(s) for s in f.storages]
+        assert d["members"] == [attrs.asdict(m) for m in f.members]
+        assert d["problems"] == [attrs.asdict(p) for p in f.problems]
+        for key, objects in (("storages", f.storages), ("members", f.members), ("problems", f.problems)):
+            assert [list(x) for x in d[key]] == [list(attrs.asdict(o)) for o in objects]  # same key order
+    assert facts.problems and zipped.members

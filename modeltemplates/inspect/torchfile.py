@@ -291,24 +291,34 @@ class TorchFileFacts:
                 }
                 for t in self.tensors
             ],
-            "storages": [_flat_dict(s) for s in self.storages],
-            "members": [_flat_dict(m) for m in self.members],
-            "problems": [_flat_dict(p) for p in self.problems],
+            # What attrs.asdict gives for these all-plain-value classes (every field, in order),
+            # spelled out: 5x faster, which shows with tens of thousands of storages and members.
+            "storages": [
+                {
+                    "key": s.key,
+                    "storage_type": s.storage_type,
+                    "dtype": s.dtype,
+                    "itemsize": s.itemsize,
+                    "numel": s.numel,
+                    "location": s.location,
+                    "nbytes_present": s.nbytes_present,
+                    "member": s.member,
+                    "offset": s.offset,
+                }
+                for s in self.storages
+            ],
+            "members": [
+                {
+                    "name": m.name,
+                    "size": m.size,
+                    "compressed_size": m.compressed_size,
+                    "compression": m.compression,
+                    "offset": m.offset,
+                }
+                for m in self.members
+            ],
+            "problems": [{"code": p.code, "message": p.message, "member": p.member} for p in self.problems],
         }
-
-
-def _flat_dict(value: StorageFacts | ZipMember | Problem) -> dict[str, Any]:
-    """``attrs.asdict`` of a class whose fields all hold plain values, without its per-field dispatch."""
-    names, getter = _FLAT_FIELDS[type(value)]
-    return dict(zip(names, getter(value), strict=True))
-
-
-def _field_getter(cls: type) -> tuple[tuple[str, ...], operator.attrgetter[Any]]:
-    names = tuple(a.name for a in attrs.fields(cls))
-    return names, operator.attrgetter(*names)
-
-
-_FLAT_FIELDS = {cls: _field_getter(cls) for cls in (StorageFacts, ZipMember, Problem)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1223,13 +1233,14 @@ class _Walker:
         seen_tensor: dict[int, str] = {}
         visited: set[int] = set()
         stack: list[tuple[Any, tuple[str, ...]]] = [(root, ())]
+        tensor, max_nodes = self.tensor, limits.max_walk_nodes
         while stack:
             value, path = stack.pop()
             self.nodes += 1
-            if self.nodes > limits.max_walk_nodes:
-                self.reader.problem("walk-limit", f"stopped looking for tensors after {limits.max_walk_nodes} values")
+            if self.nodes > max_nodes:
+                self.reader.problem("walk-limit", f"stopped looking for tensors after {max_nodes} values")
                 break
-            facts = self.tensor(value)
+            facts = tensor(value)
             if facts is not None:
                 name = ".".join(path) or "<root>"
                 alias = seen_tensor.get(id(value))
