@@ -684,7 +684,7 @@ class _Machine:
             if code == 0x72:  # LONG_BINPUT
                 if bpos + 5 <= blen and len(stack) > fence:
                     idx = u32(buf, bpos + 1)[0]
-                    if idx <= max_memo_index and (idx in memo or len(memo) < max_memo):
+                    if idx <= max_memo_index and (len(memo) < max_memo or idx in memo):
                         memo[idx] = stack[-1]
                         bpos += 5
                         continue
@@ -770,7 +770,7 @@ class _Machine:
                 head = 2 if code == 0x71 else 1
                 if bpos + head <= blen and len(stack) > fence:
                     idx = buf[bpos + 1] if code == 0x71 else len(memo)
-                    if idx <= max_memo_index and (idx in memo or len(memo) < max_memo):
+                    if idx <= max_memo_index and (len(memo) < max_memo or idx in memo):
                         memo[idx] = stack[-1]
                         bpos += head
                         continue

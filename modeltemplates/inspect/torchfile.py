@@ -425,6 +425,8 @@ class _Reader:
         self.dropped = 0
         self.storages: dict[str, _Storage] = {}
         self.tar_storage_facts: list[StorageFacts] = []
+        #: id -> (persistent id, key of the storage record it was parsed as), by ``note_storages``.
+        self.storage_keys: dict[int, tuple[PersistentId, str]] = {}
         #: While not None, every problem reported is also appended here (see ``_Walker.tensor``).
         self.recording: list[tuple[str, str, str | None]] | None = None
 
@@ -523,6 +525,7 @@ class _Reader:
                 self.problem("bad-persistent-id", f"persistent id at byte {ref.offset} is not a storage record")
                 continue
             old = self.storages.get(st.key)
+            self.storage_keys[id(ref)] = (ref, st.key)
             if old is None:
                 if len(self.storages) >= self.limits.max_tensors:
                     raise TorchFileError("limit", f"more than {self.limits.max_tensors} storages")
@@ -1105,6 +1108,10 @@ class _Walker:
         return None
 
     def storage_of(self, value: Any) -> _Storage | None:
+        if isinstance(value, PersistentId):
+            known = self.reader.storage_keys.get(id(value))
+            if known is not None and known[0] is value and known[1] in self.reader.storages:
+                return self.reader.storages[known[1]]  # parsed already, by note_storages
         if isinstance(value, PersistentId) and isinstance(value.pid, tuple):
             st = _parse_storage_pid(value.pid)
             if st is not None:
