@@ -265,3 +265,15 @@ def test_to_dict_lists_every_field_as_asdict_does() -> None:
         for key, objects in (("storages", f.storages), ("members", f.members), ("problems", f.problems)):
             assert [list(x) for x in d[key]] == [list(attrs.asdict(o)) for o in objects]  # same key order
     assert facts.problems and zipped.members
+
+
+def test_the_garbage_collector_is_never_touched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Process-wide state stays the embedding application's: a read neither enables nor disables it."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(gc, "enable", lambda: calls.append("enable"))
+    assert read(bt.torch_bytes({"w": torch.zeros(2)})).tensor_count == 1
+    assert read(broken_legacy(nested=True, protocol=2)).tensor_count == 40
+    assert calls == []

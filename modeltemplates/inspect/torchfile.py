@@ -9,8 +9,6 @@ directory), so the cost follows the metadata, not the file size.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
 import itertools
 import lzma
@@ -327,30 +325,9 @@ class TorchFileFacts:
 
 def read_torch_file(f: BinaryIO, size: int, limits: TorchLimits | None = None) -> TorchFileFacts:
     """Read the model file ``f`` of ``size`` bytes; raise :class:`TorchFileError` if it is unreadable."""
-    with _collector_paused():
-        return _read(f, size, limits or TorchLimits())
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector during one read.
-
-    A read builds an object graph (a few objects per opcode) that stays alive until the facts are
-    made, so the collector's passes over it free nothing, and on a file of 10,000 tensors they cost
-    about a third of the read. What a read allocates is bounded by the limits either way. The
-    collector's state is restored afterwards (it stays off if the caller had turned it off).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _read(f: BinaryIO, size: int, limits: TorchLimits) -> TorchFileFacts:
+    # The cyclic collector is left alone (process-wide state, as in the Python parser), although
+    # its passes over a 10,000-tensor object graph cost about a third of the read.
+    limits = limits or TorchLimits()
     if size <= 0:
         raise TorchFileError("unrecognised", "the file is empty")
     f.seek(0)
