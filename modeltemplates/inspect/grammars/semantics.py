@@ -10,7 +10,6 @@ of the node in 3.7 and no offset in 2.7; ``future.c``/``symtable.c``/``compile.c
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import itertools
 from collections.abc import Callable
@@ -1503,17 +1502,3 @@ def _is_expression(node: Node) -> bool:
         "expr_stmt", "print_stmt", "del_stmt", "return_stmt", "raise_stmt", "import_name", "import_from",
         "global_stmt", "exec_stmt", "assert_stmt", "nonlocal_stmt",
     ) and not (node.type == "NAME" and node.value in _SMALL_LEAVES) and node.type not in _COMPOUND
-
-
-def unicode_escape_error(buf: bytes, raw: bool) -> str | None:
-    """The codec error of decoding ``buf`` with (raw_)unicode_escape, in CPython's words."""
-    try:
-        codecs.decode(buf, "raw_unicode_escape" if raw else "unicode_escape")
-    except UnicodeDecodeError as exc:
-        name = "rawunicodeescape" if raw else "unicodeescape"
-        if exc.end - exc.start > 1:
-            where = f"bytes in position {exc.start}-{exc.end - 1}"
-        else:
-            where = f"byte 0x{exc.object[exc.start]:02x} in position {exc.start}"
-        return f"'{name}' codec can't decode {where}: {exc.reason}"
-    return None
