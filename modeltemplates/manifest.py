@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import attrs
 
 from modeltemplates.findings import Report, dumps_canonical
-from modeltemplates.package import Entry, open_regular_file
+from modeltemplates.package import Entry, Package, open_regular_file
 
 if TYPE_CHECKING:
     from modeltemplates.pipeline import Inspection
@@ -116,13 +116,16 @@ def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
         return sha256_stream(f)
 
 
-def hash_files(root: Path, entries: Sequence[Entry], workers: int | None = None) -> tuple[FileRecord, ...]:
-    """Hash every entry, sorted by path; large files and many files use all cores."""
-    paths = [root.joinpath(*e.path.split("/")) for e in entries]
+def hash_files(package: Package, entries: Sequence[Entry], workers: int | None = None) -> tuple[FileRecord, ...]:
+    """Hash every entry, sorted by path; large files and many files use all cores.
+
+    Files are opened through :meth:`Package.open`, the one gate to a package's bytes.
+    """
 
     def one(i: int) -> FileRecord:
         try:
-            digest, size = sha256_file(paths[i])
+            with package.open(entries[i]) as f:
+                digest, size = sha256_stream(f)
         except OSError as exc:
             raise ManifestError(f"cannot hash {entries[i].path}: {exc.strerror or exc}") from exc
         return FileRecord(entries[i].path, size, digest)
@@ -175,7 +178,7 @@ def manifest_for(inspection: Inspection, *, allow_errors: bool = False, workers:
     runtime = template.runtime
     dependencies = _dependencies(inspection.config)
     config = build_config(runtime, inspection.io_mode, dependencies)
-    files = hash_files(inspection.package.root, list(inspection.package.files()), workers)
+    files = hash_files(inspection.package, list(inspection.package.files()), workers)
     model_file = None
     if inspection.layout.model_files:
         path = inspection.layout.model_files[0].path

@@ -35,11 +35,11 @@ def test_hash_files_sorted_and_identical_for_any_worker_count(pkg: PackageBuilde
     pkg.write("big1.bin", b"\1" * (2 << 20))
     pkg.write("big2.bin", b"\2" * (2 << 20))
     package = open_package(pkg.root)
-    records = hash_files(package.root, list(package.files()), workers=workers)
+    records = hash_files(package, list(package.files()), workers=workers)
     assert [r.path for r in records] == sorted(r.path for r in records)
     for r in records:
         assert r.sha256 == hashlib.sha256(pkg.path(r.path).read_bytes()).hexdigest()
-    assert records == hash_files(package.root, list(package.files()), workers=1)
+    assert records == hash_files(package, list(package.files()), workers=1)
 
 
 def test_manifest_is_byte_identical_across_runs_and_copies(pkg: PackageBuilder, tmp_path: Path) -> None:
