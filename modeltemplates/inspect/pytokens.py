@@ -808,13 +808,13 @@ def _number_27(sc: _Scanner, pos: int) -> int:
         return p
     p = _end(_DIGITS, text, p)
     c = _ch(text, p)
-    if c in ("l", "L") and c:
+    if c in ("l", "L"):
         return p + 1
     if c == ".":
         return _fraction_27(sc, start, p + 1)
-    if c in ("e", "E") and c:
+    if c in ("e", "E"):
         return _exponent_27(sc, start, p + 1)
-    if c in ("j", "J") and c:
+    if c in ("j", "J"):
         return p + 1
     return p
 
@@ -823,9 +823,9 @@ def _fraction_27(sc: _Scanner, start: int, p: int) -> int:
     text = sc.text
     p = _end(_DIGITS, text, p)
     c = _ch(text, p)
-    if c in ("e", "E") and c:
+    if c in ("e", "E"):
         return _exponent_27(sc, start, p + 1)
-    if c in ("j", "J") and c:
+    if c in ("j", "J"):
         return p + 1
     return p
 
@@ -833,7 +833,7 @@ def _fraction_27(sc: _Scanner, start: int, p: int) -> int:
 def _exponent_27(sc: _Scanner, start: int, p: int) -> int:
     text = sc.text
     c = _ch(text, p)
-    if c in ("+", "-") and c:
+    if c in ("+", "-"):
         p += 1
         c = _ch(text, p)
     if not _isdigit(c):
@@ -866,7 +866,7 @@ def _number_3x(sc: _Scanner, pos: int) -> int:
     p = pos + 1
     if c == "0":
         c = _ch(text, p)
-        if c in ("x", "X", "o", "O", "b", "B") and c:
+        if c in ("x", "X", "o", "O", "b", "B"):
             digits = {"x": "0123456789abcdefABCDEF", "o": "01234567", "b": "01"}[c.lower()]
             p += 1
             while True:
@@ -894,9 +894,9 @@ def _number_3x(sc: _Scanner, pos: int) -> int:
         c = _ch(text, p)
         if c == ".":
             return _fraction_3x(sc, start, p + 1)
-        if c in ("e", "E") and c:
+        if c in ("e", "E"):
             return _exponent_3x(sc, start, p)
-        if c in ("j", "J") and c:
+        if c in ("j", "J"):
             return p + 1
         if nonzero:
             raise _err_token(sc, p, start)
@@ -905,9 +905,9 @@ def _number_3x(sc: _Scanner, pos: int) -> int:
     c = _ch(text, p)
     if c == ".":
         return _fraction_3x(sc, start, p + 1)
-    if c in ("e", "E") and c:
+    if c in ("e", "E"):
         return _exponent_3x(sc, start, p)
-    if c in ("j", "J") and c:
+    if c in ("j", "J"):
         return p + 1
     return p
 
@@ -917,9 +917,9 @@ def _fraction_3x(sc: _Scanner, start: int, p: int) -> int:
     if _isdigit(_ch(text, p)):
         p = _decimal_tail(sc, p, start)
     c = _ch(text, p)
-    if c in ("e", "E") and c:
+    if c in ("e", "E"):
         return _exponent_3x(sc, start, p)
-    if c in ("j", "J") and c:
+    if c in ("j", "J"):
         return p + 1
     return p
 
@@ -928,7 +928,7 @@ def _exponent_3x(sc: _Scanner, start: int, e_pos: int) -> int:
     text = sc.text
     p = e_pos + 1
     c = _ch(text, p)
-    if c in ("+", "-") and c:
+    if c in ("+", "-"):
         p += 1
         if not _isdigit(_ch(text, p)):
             raise _err_token(sc, p, start)
