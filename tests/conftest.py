@@ -8,7 +8,14 @@ import pytest
 
 from tests.builders import PackageBuilder
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: Reference data committed with the tests (see tests/data/README.md for where each part comes from).
+DATA = Path(__file__).resolve().parent / "data"
+#: What the real runtimes said about real files: labels.json, models/, sources/.
+FIDELITY = DATA / "fidelity"
+#: Extracts of the platform's documentation (template pages, specs, example scripts).
+REFERENCE = DATA / "reference" / "modelarts"
+#: The folder that holds ``fidelity/`` and ``reference/``; the name older tests use for it.
+SHARED = DATA
 
 
 @pytest.fixture

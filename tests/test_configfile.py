@@ -24,14 +24,11 @@ from modeltemplates.findings import Finding, Severity
 from modeltemplates.inspect.jsontext import read_json
 from modeltemplates.iomodes import IO_MODES, OBJECT_DETECTION, PREDICTIVE_ANALYTICS, UNDEFINED, IOMode
 from modeltemplates.runtime import Runtime
-from tests.conftest import SHARED
+from tests.conftest import REFERENCE
 
 PY27 = Runtime("PyTorch", "1.0", "2.7")
 PY37 = Runtime("PyTorch", "1.0", "3.7")
-SPEC = (
-    SHARED
-    / "reference/modelarts/model_package_specifications/specifications_for_compiling_the_model_configuration_file.rst"
-)
+SPEC = REFERENCE / "model_package_specifications/specifications_for_compiling_the_model_configuration_file.rst"
 
 
 def _spec_configs() -> dict[str, tuple[str, Any]]:

@@ -17,9 +17,9 @@ from modeltemplates.iomodes import (
     UnknownIOModeError,
     get_io_mode,
 )
-from tests.conftest import SHARED
+from tests.conftest import REFERENCE
 
-MODES_DIR = SHARED / "reference/modelarts/model_templates/input_and_output_modes"
+MODES_DIR = REFERENCE / "model_templates/input_and_output_modes"
 
 
 def test_four_modes_in_the_platform_order() -> None:

@@ -21,12 +21,11 @@ from modeltemplates.inspect.pickle import Limits
 from modeltemplates.inspect.torchfile import TorchLimits
 from modeltemplates.runtime import Runtime
 from tests import builders_torch as bt
+from tests.conftest import FIDELITY
 
 PY27 = Runtime("PyTorch", "1.0", "2.7")
 PY37 = Runtime("PyTorch", "1.0", "3.7")
 NEW = Runtime("PyTorch", "2.13", "3.11")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIDELITY = SHARED / "fidelity"
 
 
 def check(data: bytes, runtime: Runtime = PY37, **kw: Any) -> ModelFileResult:
@@ -46,8 +45,6 @@ def rules(result: ModelFileResult, severity: Severity | None = None) -> set[str]
 
 
 def _fidelity_cases() -> list[tuple[str, str]]:
-    if not (FIDELITY / "labels.json").is_file():
-        return []
     labels = json.loads((FIDELITY / "labels.json").read_text())
     return [(mid, py) for mid in sorted(labels["models"]) for py in ("py27", "py37")]
 
@@ -64,7 +61,6 @@ CAUSES = {
 }
 
 
-@pytest.mark.skipif(not FIDELITY.is_dir(), reason="shared/fidelity is not beside the repository")
 @pytest.mark.parametrize(("model_id", "python"), _fidelity_cases())
 def test_fidelity_models_match_real_torch_1_0(model_id: str, python: str) -> None:
     label = json.loads((FIDELITY / "labels.json").read_text())["models"][model_id][python]

@@ -5,22 +5,18 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from modeltemplates.inspect.pyparse import MAXSTACK, Node, ParseResult, parse
+from tests.conftest import FIDELITY, REFERENCE
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIDELITY = SHARED / "fidelity"
-EXAMPLES = SHARED / "reference" / "modelarts" / "examples_of_custom_scripts"
+EXAMPLES = REFERENCE / "examples_of_custom_scripts"
 
 PY27, PY37 = (2, 7), (3, 7)
 
 
 def _labels() -> list[tuple[str, str, dict[str, object]]]:
-    if not (FIDELITY / "labels.json").is_file():
-        return []
     sources = json.loads((FIDELITY / "labels.json").read_text())["sources"]
     return [(sid, key, lab[key]) for sid, lab in sorted(sources.items()) for key in ("py27", "py37")]
 
@@ -28,7 +24,6 @@ def _labels() -> list[tuple[str, str, dict[str, object]]]:
 _LABEL_RE = re.compile(r"^(?P<exc>\w+): (?P<msg>.*) \(line (?P<line>\d+), offset (?P<offset>\w+)\)$", re.S)
 
 
-@pytest.mark.skipif(not FIDELITY.is_dir(), reason="shared/fidelity is not beside the repository")
 @pytest.mark.parametrize(("sid", "key", "label"), _labels(), ids=lambda v: v if isinstance(v, str) else "")
 def test_fidelity_label(sid: str, key: str, label: dict[str, object]) -> None:
     """ok/not-ok, the message, the line and the offset all as the real interpreter reports them."""
@@ -587,7 +582,6 @@ _EXAMPLE_VERDICTS = {
 }
 
 
-@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="shared/reference is not beside the repository")
 def test_platform_example_scripts() -> None:
     seen = set()
     for rst in sorted(EXAMPLES.glob("*.rst")):

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from modeltemplates.checks.service import check_service
 from modeltemplates.inspect.pyservice import ServiceFacts, analyze_service
 from modeltemplates.runtime import Runtime
+from tests.conftest import FIDELITY as FIDELITY_SET
+from tests.conftest import REFERENCE
 
 pyparse = pytest.importorskip("modeltemplates.inspect.pyparse")
 
 PY27 = Runtime("PyTorch", "1.0", "2.7")
 PY37 = Runtime("PyTorch", "1.0", "3.7")
-SHARED = Path("/work/shared")
-FIDELITY = SHARED / "fidelity" / "sources"
-PYTORCH_RST = SHARED / "reference" / "modelarts" / "examples_of_custom_scripts" / "pytorch.rst"
+FIDELITY = FIDELITY_SET / "sources"
+PYTORCH_RST = REFERENCE / "examples_of_custom_scripts" / "pytorch.rst"
 PATH = "customize_service.py"
 
 
@@ -36,8 +36,6 @@ def check(source: str | bytes, runtime: Runtime, declared: frozenset[str] | None
 
 def pytorch_example() -> str:
     """The inference code of the platform's PyTorch example (pytorch.rst, "Inference Code")."""
-    if not PYTORCH_RST.is_file():
-        pytest.skip("the platform reference is not available")
     section = PYTORCH_RST.read_text(encoding="utf-8").split("Inference Code\n--------------", 1)[1]
     block = section.split(".. code-block::", 1)[1].split("\n")[1:]
     lines: list[str] = []
@@ -49,10 +47,7 @@ def pytorch_example() -> str:
 
 
 def fidelity(name: str) -> bytes:
-    path = FIDELITY / name
-    if not path.is_file():
-        pytest.skip("the fidelity set is not available")
-    return path.read_bytes()
+    return (FIDELITY / name).read_bytes()
 
 
 # -- real files -------------------------------------------------------------------------------------
@@ -388,8 +383,6 @@ def test_large_script_is_analysed_in_full():
 
 
 def test_every_fidelity_source_that_compiles_is_analysed_without_error():
-    if not FIDELITY.is_dir():
-        pytest.skip("the fidelity set is not available")
     seen = 0
     for path in sorted(FIDELITY.glob("*.py")):
         for runtime in (PY27, PY37):

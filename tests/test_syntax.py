@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from modeltemplates.checks.syntax import RULES, SourceResult, check_source
 from modeltemplates.findings import Severity
+from tests.conftest import FIDELITY
 
-FIDELITY = Path(__file__).resolve().parents[2] / "shared" / "fidelity"
 PY27, PY37 = (2, 7), (3, 7)
 
 
@@ -108,7 +107,6 @@ def test_oversized_source_is_a_limit_finding() -> None:
     assert rule == "SRC005" and "not parsed" in message and line is None
 
 
-@pytest.mark.skipif(not FIDELITY.is_dir(), reason="shared/fidelity is not beside the repository")
 def test_every_fidelity_label_gives_one_finding_exactly_when_rejected() -> None:
     labels = json.loads((FIDELITY / "labels.json").read_text())["sources"]
     for sid, label in labels.items():

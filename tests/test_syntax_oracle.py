@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from modeltemplates.inspect.pyparse import parse
-from tests.conftest import SHARED
+from tests.conftest import FIDELITY
 
 SNIPPETS = Path(__file__).resolve().parent / "data" / "syntax_snippets"
 
@@ -65,9 +65,7 @@ def _interpreter(version: tuple[int, int]) -> str | None:
 
 def _files() -> list[Path]:
     files = sorted(SNIPPETS.glob("*.py"))
-    sources = SHARED / "fidelity" / "sources"
-    if sources.is_dir():
-        files += sorted(sources.glob("*.py"))
+    files += sorted((FIDELITY / "sources").glob("*.py"))
     return files
 
 

@@ -12,7 +12,7 @@ import pytest
 import modeltemplates
 from modeltemplates import Settings, get_template
 from tests.builders import SERVICE_PY27, PackageBuilder, tiny_state_dict, torch_bytes
-from tests.conftest import SHARED
+from tests.conftest import FIDELITY
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pytorch-py27" / "model"
 PY27 = get_template("pytorch-py27")
@@ -157,18 +157,15 @@ def test_report_json_is_byte_identical_for_the_same_package(tmp_path: Path) -> N
 
 
 def _fidelity_models() -> list[str]:
-    labels = SHARED / "fidelity" / "labels.json"
-    if not labels.exists():
-        return []
+    labels = FIDELITY / "labels.json"
     return sorted(json.loads(labels.read_text())["models"])
 
 
-@pytest.mark.skipif(not _fidelity_models(), reason="../shared/fidelity is not beside the repo")
 @pytest.mark.parametrize("model_id", _fidelity_models())
 def test_fidelity_models_through_the_templates(model_id: str, tmp_path: Path) -> None:
-    labels = json.loads((SHARED / "fidelity" / "labels.json").read_text())["models"][model_id]
+    labels = json.loads((FIDELITY / "labels.json").read_text())["models"][model_id]
     b = PackageBuilder(tmp_path / "model")
-    b.write("model.pth", (SHARED / "fidelity" / "models" / f"{model_id}.pth").read_bytes())
+    b.write("model.pth", (FIDELITY / "models" / f"{model_id}.pth").read_bytes())
     for template, key in ((PY27, "py27"), (PY37, "py37")):
         report = template.validate(b.root)
         assert report.ok == labels[key]["ok"], (key, labels[key]["error"], [f.to_dict() for f in report.errors])
