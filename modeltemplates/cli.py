@@ -145,6 +145,7 @@ _LOCATED = {
     "given": "the folder itself",
     "child": "its `model` subfolder",
     "unnamed": "the folder itself (not named `model`)",
+    "marked": "the folder itself: it holds the package's files (not named `model`)",
 }
 
 

@@ -105,11 +105,16 @@ class Entry:
 
 @attrs.frozen
 class Located:
-    """Which folder was taken as the package root and why."""
+    """Which folder was taken as the package root and why.
+
+    ``how`` is ``"given"`` (the folder is named ``model``), ``"child"`` (the given folder has none
+    of a package's marks and its ``model/`` child has them), ``"marked"`` (the given folder is not
+    named ``model`` but holds a package's marks, so it is the package) or ``"unnamed"`` (neither).
+    """
 
     root: Path
     given: Path
-    how: str  # "given" (the folder is named model), "child" (its model/ child), "unnamed"
+    how: str
     other_model_dirs: tuple[str, ...] = ()
 
 
@@ -209,16 +214,49 @@ def display_name(name: str) -> tuple[str, bool]:
     return name, True
 
 
-def locate(given: Path, max_scan: int = 20_000) -> Located:
-    """Choose the package root: the folder itself if named ``model``, else its ``model/`` child.
+#: Names that make a folder a model package wherever it sits: the inference script and config.json.
+PACKAGE_MARK_NAMES = frozenset({"customize_service.py", "config.json"})
 
-    When neither holds, the folder itself is checked (and the layout check says so); any ``model``
-    folders further down are listed so the user can point at the right one.
+#: Suffixes of the model files of the platform's engines (PyTorch, TensorFlow, MXNet, Caffe): a folder
+#: holding one at its top is a package too.
+PACKAGE_MARK_SUFFIXES = (".pth", ".pt", ".pb", ".caffemodel", ".params", ".h5", ".onnx", ".om")
+
+
+def has_package_marks(folder: Path) -> bool:
+    """Whether ``folder`` holds, at its top, a file only a model package has (see the constants above)."""
+    try:
+        with os.scandir(folder) as it:
+            for d in it:
+                name = d.name
+                lower = name.lower()
+                if name not in PACKAGE_MARK_NAMES and not lower.endswith(PACKAGE_MARK_SUFFIXES):
+                    continue
+                try:
+                    if d.is_file(follow_symlinks=False):
+                        return True
+                except OSError:
+                    continue
+    except OSError:
+        return False
+    return False
+
+
+def locate(given: Path, max_scan: int = 20_000) -> Located:
+    """Choose the package root: the folder itself when it is the package, else its ``model/`` child.
+
+    A folder named ``model``, or one holding a package's marks (``customize_service.py``,
+    ``config.json`` or a model file at its top), is the package even when it also holds a ``model``
+    sub-folder (network code, a SavedModel, ...). Only when the given folder has none of the marks
+    and its ``model/`` child has them is the child taken. Otherwise the folder itself is checked (and
+    the layout check says so); any ``model`` folders further down are listed so the user can point
+    at the right one.
     """
     if given.name == PACKAGE_DIR_NAME:
         return Located(root=given, given=given, how="given")
+    if has_package_marks(given):
+        return Located(root=given, given=given, how="marked", other_model_dirs=_find_model_dirs(given, max_scan))
     child = given / PACKAGE_DIR_NAME
-    if child.is_dir() and not child.is_symlink():
+    if child.is_dir() and not child.is_symlink() and has_package_marks(child):
         return Located(root=child, given=given, how="child")
     return Located(root=given, given=given, how="unnamed", other_model_dirs=_find_model_dirs(given, max_scan))
 

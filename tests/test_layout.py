@@ -227,3 +227,28 @@ def test_lay020_file_over_the_platforms_20_gb_import_limit(pkg: PackageBuilder) 
     with open(pkg.path("huge.bin"), "wb") as f:  # sparse: costs no disk
         f.truncate(20 * 1024**3 + 1)
     assert rules(run(pkg.root)) == [("LAY020", "huge.bin")]
+
+
+def test_lay011_link_loops_and_links_to_an_enclosing_folder_are_errors(pkg: PackageBuilder) -> None:
+    pkg.write("a.pth", b"x")
+    pkg.write("labels.json", "[]")
+    pkg.symlink("ping", "pong")
+    pkg.symlink("pong", "ping")
+    pkg.symlink("self", "self")
+    pkg.symlink("data/up", "..")
+    pkg.symlink("data/here", ".")
+    pkg.symlink("via/dir", "../data")  # a link to a sibling folder stays inside: a warning
+    pkg.symlink("chain", "via/dir/../labels.json")
+    result = run(pkg.root)
+    by_path = {f.path: f.severity.value for f in result.findings if f.rule == "LAY011"}
+    assert by_path == {"ping": "error", "pong": "error", "self": "error", "data/up": "error",
+                       "data/here": "error", "via/dir": "warning", "chain": "warning"}
+    loops = [f for f in result.findings if f.rule == "LAY011" and f.severity.value == "error"]
+    assert all("loop" in f.message for f in loops)
+
+
+def test_lay011_dangling_link_is_an_error_that_says_upload_cannot_copy_it(pkg: PackageBuilder) -> None:
+    pkg.write("a.pth", b"x")
+    pkg.symlink("weights/best.pth", "../checkpoints/best.pth")
+    (f,) = [f for f in run(pkg.root).findings if f.rule == "LAY011"]
+    assert f.severity.value == "error" and "does not exist" in f.message and "cannot copy" in f.hint

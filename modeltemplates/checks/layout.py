@@ -152,10 +152,19 @@ TOO_LARGE = Rule(
     fix="Shrink the model (e.g. save in half precision, drop optimizer state) or use a custom image.",
 )
 
+LOCATED_CHILD = Rule(
+    "LAY025", "Checked the `model` sub-folder of the folder given", Severity.INFO,
+    what="The folder given has none of a package's marks (customize_service.py, config.json, a model "
+    "file) at its top, and its `model` sub-folder has them, so that sub-folder was checked.",
+    why="Which folder is the package decides every other finding; the report says which one was taken "
+    "so that no output format hides the switch.",
+    fix="Nothing to fix; point the tool at the `model` folder itself to check it directly.",
+)
+
 RULES: tuple[Rule, ...] = (
     ROOT_NAME, MODEL_MISSING, MODEL_SEVERAL, MODEL_NESTED, SCRIPT_MISPLACED, SCRIPT_DUPLICATE,
     SCRIPT_MISNAMED, CONFIG_ODD, EMPTY_DIR, UNREADABLE, SYMLINK, SPECIAL_FILE, NAME_ENCODING, JUNK,
-    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED, TOO_LARGE,
+    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED, TOO_LARGE, LOCATED_CHILD,
 )
 
 #: Names and patterns of leftovers that are not ignored by default but never belong in a package.
@@ -211,14 +220,26 @@ def check_layout(package: Package, rules: LayoutRules, runtime: Runtime) -> Layo
 
 def _check_root(package: Package, rules: LayoutRules) -> Iterable[Finding]:
     located = package.located
+    if located.how == "child":
+        yield LOCATED_CHILD.finding(
+            "", f"the folder given, '{located.given.name}', holds no package files at its top; its "
+            f"'{PACKAGE_DIR_NAME}' sub-folder was checked")
     if located.how == "unnamed" or located.root.name != rules.root_name:
         msg = f"the package folder is named '{located.root.name}', not '{rules.root_name}'"
         hint = ROOT_NAME.fix
-        if located.other_model_dirs:
-            listed = ", ".join(f"'{d}'" for d in located.other_model_dirs[:5])
-            more = "" if len(located.other_model_dirs) <= 5 else f" and {len(located.other_model_dirs) - 5} more"
+        if located.how == "marked":
+            msg += (f"; it holds the package's files, so it was checked as the package, but the platform "
+                    f"imports a folder named '{rules.root_name}'")
+            hint = f"Rename the folder to '{rules.root_name}' (or copy its content into one) before upload."
+            if package.get(rules.root_name) is not None:
+                msg += f" (its '{rules.root_name}' sub-folder is part of this package, not the package)"
+        others = [d for d in located.other_model_dirs if located.how != "marked" or d != PACKAGE_DIR_NAME]
+        if others:
+            listed = ", ".join(f"'{d}'" for d in others[:5])
+            more = "" if len(others) <= 5 else f" and {len(others) - 5} more"
             msg += f"; it contains {PACKAGE_DIR_NAME} folders at {listed}{more}"
-            hint = "Point the tool (and the platform) at one of those `model` folders, e.g. the latest version."
+            if located.how != "marked":
+                hint = "Point the tool (and the platform) at one of those `model` folders, e.g. the latest version."
         yield ROOT_NAME.finding("", msg, hint=hint)
     for problem in package.problems:
         if problem.kind == "unreadable-dir":
@@ -257,19 +278,67 @@ def _check_entries(package: Package) -> Iterable[Finding]:
 
 def _symlink_finding(package: Package, e: Entry) -> Finding:
     target = e.link_target or "?"
-    if target.startswith("/"):
-        joined = posixpath.normpath(target)
-        escapes = True
-    else:
-        joined = posixpath.normpath(posixpath.join(e.parent, target))
-        escapes = joined == ".." or joined.startswith("../")
-    if escapes:
+    resolved = resolve_link(package, e)
+    if resolved == "outside":
         return SYMLINK.finding(e.path, f"the link '{e.name}' points outside the package (to '{target}')",
                                severity=Severity.ERROR)
-    if joined not in (".", "") and package.get(joined) is None:
+    if resolved == "missing":
         return SYMLINK.finding(e.path, f"the link '{e.name}' points to '{target}', which does not exist",
-                               severity=Severity.ERROR)
+                               hint="Upload tools cannot copy a link to nothing: remove it or put the "
+                               "real file in its place.", severity=Severity.ERROR)
+    if resolved == "loop":
+        return SYMLINK.finding(e.path, f"the link '{e.name}' (to '{target}') is part of a link loop or points "
+                               "to a folder that contains it; a copy that follows links never ends",
+                               hint="Upload tools cannot copy a loop: remove the link.", severity=Severity.ERROR)
     return SYMLINK.finding(e.path, f"the link '{e.name}' points to '{target}' inside the package")
+
+
+#: How many links one resolution may pass through before it is called a loop (Linux uses 40).
+_MAX_LINK_HOPS = 40
+
+
+def resolve_link(package: Package, link: Entry) -> str:
+    """Follow ``link`` through the inventory alone: ``"inside"``, ``"outside"``, ``"missing"`` or ``"loop"``.
+
+    Every path component that is itself a link in the package is followed too, as the system would.
+    A folder link to the folder that holds it (``sub/up -> ..``) is a loop for whoever copies the tree.
+    """
+    target = link.link_target or "?"
+    if target.startswith("/"):
+        return "outside"
+    if target == "?":
+        return "missing"
+    hops = 0
+    pending = [p for p in [*link.parent.split("/"), *target.split("/")] if p]
+    done: list[str] = []
+    while pending:
+        part = pending.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            if not done:
+                return "outside"
+            done.pop()
+            continue
+        here = "/".join([*done, part])
+        entry = package.get(here)
+        if entry is None:
+            return "missing"
+        if entry.kind is EntryKind.SYMLINK:
+            hops += 1
+            if hops > _MAX_LINK_HOPS or entry.link_target is None:
+                return "loop"
+            target = entry.link_target
+            if target.startswith("/"):
+                return "outside"
+            pending[:0] = [p for p in target.split("/") if p]
+            continue
+        done.append(part)
+    final = "/".join(done)
+    own_folder = link.parent
+    if final == "" or own_folder == final or own_folder.startswith(final + "/"):
+        return "loop"
+    return "inside"
 
 
 def _junk_reason(e: Entry) -> str | None:
