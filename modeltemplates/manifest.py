@@ -193,8 +193,21 @@ def manifest_for(inspection: Inspection, *, allow_errors: bool = False, workers:
         config=config,
         model_file=model_file,
         files=files,
-        validation=report.counts(),
+        validation=_package_counts(report),
     )
+
+
+def _package_counts(report: Report) -> dict[str, int]:
+    """The report's counts without findings about how the tool was called (which folder was given):
+    the same package gives the same manifest whichever way it was reached."""
+    from modeltemplates.checks.layout import INVOCATION_RULES
+    from modeltemplates.findings import Severity
+
+    out = {s.value: 0 for s in Severity}
+    for f in report.findings:
+        if f.rule not in INVOCATION_RULES:
+            out[f.severity.value] += 1
+    return out
 
 
 def _dependencies(config: Mapping[str, Any] | None) -> list[Any]:

@@ -7,7 +7,6 @@ the template's :class:`~modeltemplates.layout.LayoutRules`.
 from __future__ import annotations
 
 import difflib
-import posixpath
 from collections.abc import Iterable
 
 import attrs
@@ -166,6 +165,9 @@ RULES: tuple[Rule, ...] = (
     SCRIPT_MISNAMED, CONFIG_ODD, EMPTY_DIR, UNREADABLE, SYMLINK, SPECIAL_FILE, NAME_ENCODING, JUNK,
     NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED, TOO_LARGE, LOCATED_CHILD,
 )
+
+#: Rules about how the tool was called rather than about the package (left out of the manifest).
+INVOCATION_RULES = frozenset({LOCATED_CHILD.id})
 
 #: Names and patterns of leftovers that are not ignored by default but never belong in a package.
 JUNK_NAMES = frozenset({"Thumbs.db", "desktop.ini", ".idea", ".vscode", ".coverage", ".tox",
@@ -336,7 +338,7 @@ def resolve_link(package: Package, link: Entry) -> str:
         done.append(part)
     final = "/".join(done)
     own_folder = link.parent
-    if final == "" or own_folder == final or own_folder.startswith(final + "/"):
+    if final in ("", own_folder) or own_folder.startswith(final + "/"):
         return "loop"
     return "inside"
 
