@@ -10,6 +10,8 @@ import attrs
 if TYPE_CHECKING:  # pathspec is imported on first use: `import modeltemplates` stays cheap
     import pathspec
 
+    from modeltemplates.sources.base import PackageSource
+
 #: The file a user writes at the package root to leave files out of checks and the manifest.
 IGNORE_FILE_NAME = ".modelignore"
 
@@ -85,13 +87,23 @@ def build_rules(user_lines: list[tuple[int, str]], *, user_file: bool = False,
 
 def load_ignore_rules(root: Path, max_bytes: int) -> IgnoreRules:
     """Read ``root/.modelignore`` (bounded, never following a link) and compile it with the defaults."""
-    from modeltemplates.package import NotARegularFile, open_regular_file
+    from modeltemplates.sources.folder import FolderSource
 
-    path = root / IGNORE_FILE_NAME
-    if not path.exists() and not path.is_symlink():
+    return load_ignore_rules_from(FolderSource(root), "", max_bytes)
+
+
+def load_ignore_rules_from(source: PackageSource, root_key: str, max_bytes: int) -> IgnoreRules:
+    """Read the ``.modelignore`` at ``root_key`` of ``source`` (bounded) and compile it with the defaults."""
+    from modeltemplates.sources.base import EntryKind, NotARegularFile, join_key
+
+    key = join_key(root_key, IGNORE_FILE_NAME)
+    node = source.stat(key)
+    if node is None:
         return build_rules([])
     try:
-        with open_regular_file(path) as f:
+        if node.kind is not EntryKind.FILE:
+            raise NotARegularFile(key)
+        with source.open(key) as f:
             data = f.read(max_bytes + 1)
     except NotARegularFile:
         return build_rules([], problems=(IgnoreProblem(None, "is not a regular file; not used"),))

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import attrs
 
 from modeltemplates.findings import Report, dumps_canonical
-from modeltemplates.package import Entry, Package, open_regular_file
+from modeltemplates.package import Entry, Package
+from modeltemplates.sources.folder import open_regular_file
 
 if TYPE_CHECKING:
     from modeltemplates.pipeline import Inspection

@@ -1,54 +1,46 @@
-"""A read-only, bounded view of a model package on disk.
+"""A read-only, bounded view of a model package, wherever its bytes live.
 
-:func:`open_package` locates the ``model/`` folder, walks it once without following links, and
-applies the ignore rules (:mod:`modeltemplates.ignore`). The resulting :class:`Package` is the
-inventory every check works from; :meth:`Package.open` and :meth:`Package.read_bytes` are the only
-ways a check gets at a file's bytes, and they refuse anything but a regular file inside the root.
+:func:`open_package` opens a :class:`~modeltemplates.sources.PackageSource` for the path, locates the
+``model/`` folder, walks it once without following links, and applies the ignore rules
+(:mod:`modeltemplates.ignore`). The resulting :class:`Package` is the inventory every check works
+from; :meth:`Package.open` and :meth:`Package.read_bytes` are the only ways a check gets at a
+file's bytes, and they refuse anything but a regular file inside the root.
 """
 
 from __future__ import annotations
 
-import enum
 import os
-import stat
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import BinaryIO
 
 import attrs
 
-from modeltemplates.ignore import IgnoreRules, load_ignore_rules
+from modeltemplates.ignore import IgnoreRules, load_ignore_rules_from
+from modeltemplates.sources import PackageSource, open_source
+from modeltemplates.sources.base import EntryKind, Node, NotARegularFile, join_key
+from modeltemplates.sources.folder import FolderSource, display_name, open_regular_file
+
+__all__ = [
+    "PACKAGE_DIR_NAME",
+    "PACKAGE_MARK_NAMES",
+    "PACKAGE_MARK_SUFFIXES",
+    "Entry",
+    "EntryKind",
+    "Limits",
+    "Located",
+    "NotARegularFile",
+    "Package",
+    "WalkProblem",
+    "display_name",
+    "has_package_marks",
+    "locate",
+    "open_package",
+    "open_regular_file",
+]
 
 #: The folder name the platform requires for the package root.
 PACKAGE_DIR_NAME = "model"
-
-
-class EntryKind(enum.Enum):
-    """What a directory entry is, judged with ``lstat`` (links are never followed)."""
-
-    FILE = "file"
-    DIR = "dir"
-    SYMLINK = "symlink"
-    FIFO = "fifo"
-    SOCKET = "socket"
-    DEVICE = "device"
-    OTHER = "other"
-
-
-def _kind_of(mode: int) -> EntryKind:
-    if stat.S_ISREG(mode):
-        return EntryKind.FILE
-    if stat.S_ISDIR(mode):
-        return EntryKind.DIR
-    if stat.S_ISLNK(mode):
-        return EntryKind.SYMLINK
-    if stat.S_ISFIFO(mode):
-        return EntryKind.FIFO
-    if stat.S_ISSOCK(mode):
-        return EntryKind.SOCKET
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return EntryKind.DEVICE
-    return EntryKind.OTHER
 
 
 @attrs.frozen
@@ -75,6 +67,8 @@ class Entry:
     readable: bool = True
     empty_dir: bool = False
     ignored_by: str | None = None
+    #: The source's own name for the file (see :class:`~modeltemplates.sources.Node`).
+    key: str | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -112,10 +106,12 @@ class Located:
     named ``model`` but holds a package's marks, so it is the package) or ``"unnamed"`` (neither).
     """
 
-    root: Path
-    given: Path
+    root: PurePath
+    given: PurePath
     how: str
     other_model_dirs: tuple[str, ...] = ()
+    #: The root's key in the package's source.
+    root_key: str = attrs.field(default="", eq=False, repr=False)
 
 
 @attrs.frozen
@@ -135,13 +131,14 @@ class Package:
     entries: tuple[Entry, ...]
     ignore: IgnoreRules
     problems: tuple[WalkProblem, ...] = ()
+    source: PackageSource | None = attrs.field(default=None, eq=False, repr=False)
     _by_path: dict[str, Entry] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {e.path: e for e in self.entries})
 
     @property
-    def root(self) -> Path:
+    def root(self) -> PurePath:
         return self.located.root
 
     def get(self, path: str) -> Entry | None:
@@ -167,12 +164,27 @@ class Package:
                 names.add(e.name)
         return frozenset(names)
 
+    def key_of(self, entry: Entry) -> str:
+        return entry.key if entry.key is not None else join_key(self.located.root_key, entry.path)
+
+    def _source(self) -> PackageSource:
+        if self.source is None:
+            raise OSError("this package has no source to read from")
+        return self.source
+
+    def local_path(self, entry: Entry) -> Path | None:
+        """The file on this machine's disk, or ``None`` when the package lives elsewhere."""
+        return self._source().local_path(self.key_of(entry))
+
     def absolute(self, entry: Entry) -> Path:
-        return self.root.joinpath(*entry.path.split("/"))
+        path = self.local_path(entry)
+        if path is None:
+            raise OSError(f"{entry.path} is not a file on this machine")
+        return path
 
     def open(self, entry: Entry) -> BinaryIO:
         """Open a regular file for binary reading; never follows a link, never opens a FIFO."""
-        return open_regular_file(self.absolute(entry))
+        return self._source().open(self.key_of(entry))
 
     def read_bytes(self, entry: Entry, limit: int) -> bytes:
         """At most ``limit + 1`` bytes of a regular file (one more than allowed tells "too large").
@@ -183,37 +195,6 @@ class Package:
             return f.read(min(limit, entry.size) + 1)
 
 
-class NotARegularFile(OSError):
-    """Raised when a path to be read turns out not to be a regular file."""
-
-
-def open_regular_file(path: Path) -> BinaryIO:
-    """Open ``path`` read-only without following a final symlink and without blocking on a FIFO."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotARegularFile(f"{path} is not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def display_name(name: str) -> tuple[str, bool]:
-    """A printable form of a file name and whether it is valid UTF-8 (undecodable bytes as ``\\xNN``)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        raw = os.fsencode(name)
-        return raw.decode("utf-8", "backslashreplace"), False
-    return name, True
-
-
 #: Names that make a folder a model package wherever it sits: the inference script and config.json.
 PACKAGE_MARK_NAMES = frozenset({"customize_service.py", "config.json"})
 
@@ -222,26 +203,20 @@ PACKAGE_MARK_NAMES = frozenset({"customize_service.py", "config.json"})
 PACKAGE_MARK_SUFFIXES = (".pth", ".pt", ".pb", ".caffemodel", ".params", ".h5", ".onnx", ".om")
 
 
-def has_package_marks(folder: Path) -> bool:
-    """Whether ``folder`` holds, at its top, a file only a model package has (see the constants above)."""
+def has_package_marks(folder: PackageSource | str | os.PathLike[str], key: str = "") -> bool:
+    """Whether the folder at ``key`` holds, at its top, a file only a model package has (see above)."""
+    source = folder if isinstance(folder, PackageSource) else FolderSource(folder)
     try:
-        with os.scandir(folder) as it:
-            for d in it:
-                name = d.name
-                lower = name.lower()
-                if name not in PACKAGE_MARK_NAMES and not lower.endswith(PACKAGE_MARK_SUFFIXES):
-                    continue
-                try:
-                    if d.is_file(follow_symlinks=False):
-                        return True
-                except OSError:
-                    continue
+        children = source.list(key)
     except OSError:
         return False
-    return False
+    return any(
+        d.kind is EntryKind.FILE and (d.name in PACKAGE_MARK_NAMES or d.name.lower().endswith(PACKAGE_MARK_SUFFIXES))
+        for d in children
+    )
 
 
-def locate(given: Path, max_scan: int = 20_000) -> Located:
+def locate(source: PackageSource | str | os.PathLike[str], max_scan: int = 20_000) -> Located:
     """Choose the package root: the folder itself when it is the package, else its ``model/`` child.
 
     A folder named ``model``, or one holding a package's marks (``customize_service.py``,
@@ -251,69 +226,64 @@ def locate(given: Path, max_scan: int = 20_000) -> Located:
     the layout check says so); any ``model`` folders further down are listed so the user can point
     at the right one.
     """
+    if not isinstance(source, PackageSource):
+        source = open_source(source)
+    given = source.path_of("")
     if given.name == PACKAGE_DIR_NAME:
         return Located(root=given, given=given, how="given")
-    if has_package_marks(given):
-        return Located(root=given, given=given, how="marked", other_model_dirs=_find_model_dirs(given, max_scan))
-    child = given / PACKAGE_DIR_NAME
-    if child.is_dir() and not child.is_symlink() and has_package_marks(child):
-        return Located(root=child, given=given, how="child")
-    return Located(root=given, given=given, how="unnamed", other_model_dirs=_find_model_dirs(given, max_scan))
+    if has_package_marks(source):
+        return Located(root=given, given=given, how="marked", other_model_dirs=_find_model_dirs(source, max_scan))
+    child = source.stat(PACKAGE_DIR_NAME)
+    if child is not None and child.kind is EntryKind.DIR and has_package_marks(source, child.key):
+        return Located(root=source.path_of(child.key), given=given, how="child", root_key=child.key)
+    return Located(root=given, given=given, how="unnamed", other_model_dirs=_find_model_dirs(source, max_scan))
 
 
-def _find_model_dirs(top: Path, max_scan: int) -> tuple[str, ...]:
+def _find_model_dirs(source: PackageSource, max_scan: int) -> tuple[str, ...]:
     found: list[str] = []
-    stack: list[tuple[Path, str, int]] = [(top, "", 0)]
+    stack: list[tuple[str, str, int]] = [("", "", 0)]
     seen = 0
     while stack and seen < max_scan:
-        folder, rel, depth = stack.pop()
+        key, rel, depth = stack.pop()
         try:
-            with os.scandir(folder) as it:
-                children = sorted(it, key=lambda d: d.name)
+            children = source.list(key)
         except OSError:
             continue
         for d in children:
             seen += 1
-            try:
-                is_dir = d.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if not is_dir:
+            if d.kind is not EntryKind.DIR:
                 continue
             sub = f"{rel}/{d.name}" if rel else d.name
             if d.name == PACKAGE_DIR_NAME:
-                found.append(display_name(sub)[0])
+                found.append(sub)
             elif depth < 8:
-                stack.append((Path(d.path), sub, depth + 1))
+                stack.append((d.key, sub, depth + 1))
     return tuple(sorted(found))
 
 
-def open_package(path: str | os.PathLike[str], limits: Limits | None = None) -> Package:
-    """Locate and walk a package folder. Raises ``NotADirectoryError``/``FileNotFoundError`` only
+def open_package(path: str | os.PathLike[str] | PackageSource, limits: Limits | None = None) -> Package:
+    """Locate and walk a package. Raises ``NotADirectoryError``/``FileNotFoundError`` only
     for the path the caller gave; everything inside becomes entries and problems."""
     limits = limits or Limits()
-    given = Path(path)
-    if not given.exists():
-        raise FileNotFoundError(f"no such folder: {given}")
-    if not given.is_dir():
-        raise NotADirectoryError(f"not a folder: {given}")
-    located = locate(given)
-    ignore = load_ignore_rules(located.root, limits.max_ignore_file_bytes)
-    entries, problems = _walk(located.root, ignore, limits)
-    return Package(located=located, entries=entries, ignore=ignore, problems=problems)
+    source = path if isinstance(path, PackageSource) else open_source(path)
+    located = locate(source)
+    ignore = load_ignore_rules_from(source, located.root_key, limits.max_ignore_file_bytes)
+    entries, problems = _walk(source, located.root_key, ignore, limits)
+    return Package(located=located, entries=entries, ignore=ignore, problems=problems, source=source)
 
 
-def _walk(root: Path, ignore: IgnoreRules, limits: Limits) -> tuple[tuple[Entry, ...], tuple[WalkProblem, ...]]:
+def _walk(
+    source: PackageSource, root_key: str, ignore: IgnoreRules, limits: Limits
+) -> tuple[tuple[Entry, ...], tuple[WalkProblem, ...]]:
     """Iterative, sorted, bounded walk. Ignored folders are recorded but not entered."""
     entries: list[Entry] = []
     position: dict[str, int] = {}  # path -> index in entries, to mark folders once they are listed
     problems: list[WalkProblem] = []
-    stack: list[tuple[Path, str, int]] = [(root, "", 0)]
+    stack: list[tuple[str, str, int]] = [(root_key, "", 0)]
     while stack:
-        folder, rel, depth = stack.pop()
+        key, rel, depth = stack.pop()
         try:
-            with os.scandir(folder) as it:
-                children = sorted(it, key=lambda d: os.fsencode(d.name))
+            children = source.list(key)
         except OSError as exc:
             problems.append(WalkProblem(rel, "unreadable-dir", exc.strerror or str(exc)))
             if rel:
@@ -321,7 +291,7 @@ def _walk(root: Path, ignore: IgnoreRules, limits: Limits) -> tuple[tuple[Entry,
             continue
         if rel and not children:
             entries[position[rel]] = attrs.evolve(entries[position[rel]], empty_dir=True)
-        subdirs: list[tuple[Path, str, int]] = []
+        subdirs: list[tuple[str, str, int]] = []
         for d in children:
             if len(entries) >= limits.max_entries:
                 problems.append(
@@ -329,49 +299,22 @@ def _walk(root: Path, ignore: IgnoreRules, limits: Limits) -> tuple[tuple[Entry,
                 )
                 stack.clear()
                 break
-            name, utf8 = display_name(d.name)
-            sub = f"{rel}/{name}" if rel else name
-            entry = _entry_for(d, sub, utf8, ignore)
+            sub = f"{rel}/{d.name}" if rel else d.name
+            entry = _entry_for(d, sub, ignore)
             position[sub] = len(entries)
             entries.append(entry)
             if entry.kind is EntryKind.DIR and entry.ignored_by is None and entry.readable:
                 if depth + 1 >= limits.max_depth:
                     problems.append(WalkProblem(sub, "too-deep", f"not entered: deeper than {limits.max_depth}"))
                 else:
-                    subdirs.append((Path(d.path), sub, depth + 1))
+                    subdirs.append((d.key, sub, depth + 1))
         stack.extend(reversed(subdirs))
     entries.sort(key=lambda e: e.path)
     return tuple(entries), tuple(problems)
 
 
-def _entry_for(d: os.DirEntry[str], path: str, utf8: bool, ignore: IgnoreRules) -> Entry:
-    try:
-        st = d.stat(follow_symlinks=False)
-    except OSError:
-        return Entry(path=path, kind=EntryKind.OTHER, name_is_utf8=utf8, readable=False)
-    kind = _kind_of(st.st_mode)
-    ignored_by = ignore.match(path, is_dir=kind is EntryKind.DIR)
-    if kind is EntryKind.SYMLINK:
-        try:
-            target = os.readlink(d.path)
-        except OSError:
-            target = "?"
-        return Entry(path=path, kind=kind, link_target=display_name(target)[0], name_is_utf8=utf8,
-                     ignored_by=ignored_by)
-    readable = _readable(d.path, st.st_mode, kind)
-    size = st.st_size if kind is EntryKind.FILE else 0
-    return Entry(path=path, kind=kind, size=size, name_is_utf8=utf8, readable=readable, ignored_by=ignored_by)
-
-
-def _readable(path: str, mode: int, kind: EntryKind) -> bool:
-    """Readable by the uploader: the owner's permission bits allow it and so does ``access``.
-
-    The permission bits are checked as well because a root process passes ``access`` for any file,
-    while the user's upload tool would not.
-    """
-    need = stat.S_IRUSR | (stat.S_IXUSR if kind is EntryKind.DIR else 0)
-    if mode & need != need:
-        return False
-    return os.access(path, os.R_OK | (os.X_OK if kind is EntryKind.DIR else 0), follow_symlinks=False)
-
-
+def _entry_for(node: Node, path: str, ignore: IgnoreRules) -> Entry:
+    unknown = node.kind is EntryKind.OTHER and not node.readable  # could not even be looked at
+    ignored_by = None if unknown else ignore.match(path, is_dir=node.kind is EntryKind.DIR)
+    return Entry(path=path, kind=node.kind, size=node.size, link_target=node.link_target,
+                 name_is_utf8=node.name_is_utf8, readable=node.readable, ignored_by=ignored_by, key=node.key)
