@@ -25,6 +25,7 @@ from modeltemplates.findings import Finding, Report, Rule, Severity
 from modeltemplates.layout import FileRule, LayoutRules
 from modeltemplates.manifest import FileRecord, Manifest, ManifestError, PackageInvalid
 from modeltemplates.pipeline import Settings
+from modeltemplates.progress import Progress
 from modeltemplates.runtime import Runtime
 from modeltemplates.template import ModelFileCheck, Template, TemplateDescription
 
@@ -41,6 +42,7 @@ __all__ = [
     "ManifestError",
     "ModelFileCheck",
     "PackageInvalid",
+    "Progress",
     "Report",
     "Rule",
     "Runtime",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -16,6 +16,7 @@ import attrs
 
 from modeltemplates.findings import Report, dumps_canonical
 from modeltemplates.package import Entry, Package
+from modeltemplates.progress import ProgressCallback, ProgressMeter
 from modeltemplates.sources.folder import open_regular_file
 
 if TYPE_CHECKING:
@@ -97,8 +98,13 @@ class Manifest:
         Path(path).write_bytes(self.to_json().encode("utf-8"))
 
 
-def sha256_stream(f: BinaryIO, chunk: int = HASH_CHUNK) -> tuple[str, int]:
-    """SHA-256 and length of a stream, read in ``chunk``-sized pieces into one reused buffer."""
+def sha256_stream(
+    f: BinaryIO, chunk: int = HASH_CHUNK, on_chunk: Callable[[int], None] | None = None
+) -> tuple[str, int]:
+    """SHA-256 and length of a stream, read in ``chunk``-sized pieces into one reused buffer.
+
+    ``on_chunk`` is told the size of each piece as it is hashed.
+    """
     digest = hashlib.sha256()
     buffer = bytearray(chunk)
     view = memoryview(buffer)
@@ -109,6 +115,8 @@ def sha256_stream(f: BinaryIO, chunk: int = HASH_CHUNK) -> tuple[str, int]:
             break
         digest.update(view[:n])
         total += n
+        if on_chunk is not None:
+            on_chunk(n)
     return digest.hexdigest(), total
 
 
@@ -117,16 +125,22 @@ def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
         return sha256_stream(f)
 
 
-def hash_files(package: Package, entries: Sequence[Entry], workers: int | None = None) -> tuple[FileRecord, ...]:
+def hash_files(
+    package: Package, entries: Sequence[Entry], workers: int | None = None, progress: ProgressCallback | None = None
+) -> tuple[FileRecord, ...]:
     """Hash every entry, sorted by path; large files and many files use all cores.
 
-    Files are opened through :meth:`Package.open`, the one gate to a package's bytes.
+    Files are opened through :meth:`Package.open`, the one gate to a package's bytes. ``progress``
+    receives :class:`~modeltemplates.progress.Progress` of stage ``"hash"`` as bytes are hashed.
     """
+    meter = ProgressMeter(progress, "hash", sum(e.size for e in entries))
 
     def one(i: int) -> FileRecord:
+        path = entries[i].path
+        on_chunk = None if progress is None else lambda n: meter.advance(n, path)
         try:
             with package.open(entries[i]) as f:
-                digest, size = sha256_stream(f)
+                digest, size = sha256_stream(f, on_chunk=on_chunk)
         except OSError as exc:
             raise ManifestError(f"cannot hash {entries[i].path}: {exc.strerror or exc}") from exc
         return FileRecord(entries[i].path, size, digest)
@@ -140,6 +154,7 @@ def hash_files(package: Package, entries: Sequence[Entry], workers: int | None =
 
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             records = list(pool.map(one, range(len(entries))))
+    meter.finish()
     return tuple(sorted(records, key=lambda r: r.path))
 
 
@@ -168,8 +183,14 @@ def model_file_summary(path: str, facts: Mapping[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def manifest_for(inspection: Inspection, *, allow_errors: bool = False, workers: int | None = None) -> Manifest:
-    """Build the manifest from a finished inspection (hashing every kept file)."""
+def manifest_for(
+    inspection: Inspection,
+    *,
+    allow_errors: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Build the manifest from a finished inspection (hashing every kept file, see :func:`hash_files`)."""
     from modeltemplates.checks.configfile import build_config
 
     report = inspection.report
@@ -179,7 +200,7 @@ def manifest_for(inspection: Inspection, *, allow_errors: bool = False, workers:
     runtime = template.runtime
     dependencies = _dependencies(inspection.config)
     config = build_config(runtime, inspection.io_mode, dependencies)
-    files = hash_files(inspection.package, list(inspection.package.files()), workers)
+    files = hash_files(inspection.package, list(inspection.package.files()), workers, progress)
     model_file = None
     if inspection.layout.model_files:
         path = inspection.layout.model_files[0].path

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from modeltemplates.iomodes import IOMode
     from modeltemplates.manifest import Manifest
     from modeltemplates.pipeline import Inspection, Settings
+    from modeltemplates.progress import ProgressCallback
 
 
 @attrs.frozen
@@ -225,16 +226,18 @@ class Template:
         allow_errors: bool = False,
         workers: int | None = None,
         settings: Settings | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Manifest:
         """The manifest the platform needs for this package (see :mod:`modeltemplates.manifest`).
 
         Raises :class:`~modeltemplates.manifest.PackageInvalid` (carrying the report) when the
-        package has errors, unless ``allow_errors`` is true.
+        package has errors, unless ``allow_errors`` is true. ``progress`` is called with
+        :class:`~modeltemplates.progress.Progress` while files are hashed (the library never prints).
         """
         from modeltemplates.manifest import manifest_for
 
         inspection = self.inspect(path, io_mode=io_mode, settings=settings)
-        return manifest_for(inspection, allow_errors=allow_errors, workers=workers)
+        return manifest_for(inspection, allow_errors=allow_errors, workers=workers, progress=progress)
 
     def __repr__(self) -> str:
         return f"<Template {self.id}: {self.engine} {self.engine_version}, Python {self.python}>"

@@ -117,3 +117,29 @@ def test_manifest_config_validates_against_the_published_schema(
     # and the config the template stands for passes the template's own config.json checks
     pkg.write("config.json", json.dumps(dict(config)))
     assert modeltemplates.get_template(template_id).validate(pkg.root, io_mode=mode).ok
+
+
+def test_progress_callback_sees_every_hashed_byte_in_order(pkg: PackageBuilder) -> None:
+    import threading
+
+    from modeltemplates import Progress
+
+    pkg.write("a.bin", b"a" * (3 << 20))
+    pkg.write("b.bin", b"b" * (2 << 20) + b"c")
+    pkg.write("c.txt", b"small")
+    package = open_package(pkg.root)
+    seen: list[Progress] = []
+    busy = threading.Lock()
+
+    def record(p: Progress) -> None:
+        assert busy.acquire(blocking=False), "two progress calls at once"
+        seen.append(p)
+        busy.release()
+
+    records = hash_files(package, list(package.files()), workers=4, progress=record)
+    total = sum(r.size for r in records)
+    assert seen[0] == Progress("hash", 0, total, None)
+    assert seen[-1] == Progress("hash", total, total, None)
+    dones = [p.done for p in seen]
+    assert dones == sorted(dones)
+    assert {p.path for p in seen[1:-1]} == {"a.bin", "b.bin", "c.txt"}
