@@ -6,6 +6,7 @@ Exit status: 0 when the package has no errors, 1 when it has errors, 2 for usage
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -13,11 +14,15 @@ from typing import TextIO
 
 from modeltemplates import __version__
 from modeltemplates._registry import REGISTRY, TemplateError, get_template, list_templates
-from modeltemplates.findings import Report, Severity, dumps_canonical
+from modeltemplates.findings import dumps_canonical
 from modeltemplates.manifest import ManifestError, PackageInvalid
+from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult, repository_base
+from modeltemplates.template import Template
+
+#: Every --format of ``validate`` (kept here so ``--help`` needs no renderer imported).
+FORMATS = ("text", "json", "sarif", "github", "junit")
 
 DEFAULT_TEMPLATE = "pytorch-py27"
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,30 +38,51 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", help="only templates of this AI engine (e.g. PyTorch)")
     p.add_argument("--python", help="only templates for this Python version (e.g. 2.7)")
     p.add_argument("--io-mode", help="only templates that can serve this I/O mode")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
 
     p = sub.add_parser("describe", help="show a template: engine, Python, I/O mode, layout rules")
     p.add_argument("template")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
 
-    for name, text in (("validate", "check a package folder"), ("manifest", "build the import manifest")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("path", help="the `model` folder, or the folder that holds it")
-        p.add_argument("--template", "-t", default=DEFAULT_TEMPLATE,
-                       help=f"template id, title or alias (default: {DEFAULT_TEMPLATE})")
-        p.add_argument("--io-mode", help="override the template's default I/O mode, where allowed")
-        if name == "validate":
-            p.add_argument("--format", choices=("text", "json"), default="text")
-            p.add_argument("--deep", action="store_true",
-                           help="also load model files with torch in a subprocess (needs the torch extra)")
-        else:
-            p.add_argument("-o", "--output", help="write the manifest here instead of standard output")
-            p.add_argument("--allow-errors", action="store_true",
-                           help="build the manifest even when the package has errors")
+    p = sub.add_parser("validate", help="check one or more packages")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a `model` folder, or the folder that holds it")
+    add_package_options(p)
+    add_output_options(p, formats=FORMATS)
+    p.add_argument("--deep", action="store_true",
+                   help="also load model files with torch in a subprocess (needs the torch extra)")
 
-    p = sub.add_parser("rules", help="list every rule id")
+    p = sub.add_parser("manifest", help="build the import manifest")
+    p.add_argument("path", help="the `model` folder, or the folder that holds it")
+    add_package_options(p)
+    p.add_argument("-o", "--output", help="write the manifest here instead of standard output")
+    p.add_argument("--allow-errors", action="store_true",
+                   help="build the manifest even when the package has errors")
+
+    p = sub.add_parser("rules", help="list every rule id, or explain one")
+    p.add_argument("rule", nargs="?", help="explain this rule (e.g. SRC001)")
     p.add_argument("--markdown", action="store_true", help="print the Markdown rule reference")
     return parser
+
+
+def add_package_options(p: argparse.ArgumentParser) -> None:
+    """Options of every command that checks packages (one place, so commands stay alike)."""
+    p.add_argument("--template", "-t", default=DEFAULT_TEMPLATE,
+                   help=f"template id, title or alias (default: {DEFAULT_TEMPLATE})")
+    p.add_argument("--io-mode", help="override the template's default I/O mode, where allowed")
+
+
+def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
+    """``--format`` (``--json`` as its alias), ``--output``, ``--quiet`` and ``--verbose``."""
+    p.add_argument("--format", choices=formats, default="text", help="report format (default: text)")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    volume = p.add_mutually_exclusive_group()
+    volume.add_argument("--quiet", "-q", dest="verbosity", action="store_const", const=-1, default=0,
+                        help="only errors and the summary")
+    volume.add_argument("--verbose", "-v", dest="verbosity", action="store_const", const=1,
+                        help="every finding (none folded) and the suppressed ones")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,14 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list(args, out, err)
         if args.command == "describe":
             description = get_template(args.template).describe()
-            out.write(description.to_json() if args.json else description.to_text())
+            out.write(description.to_json() if args.format == "json" else description.to_text())
             return EXIT_OK
         if args.command == "validate":
             return _cmd_validate(args, out, err)
         if args.command == "manifest":
             return _cmd_manifest(args, out, err)
         if args.command == "rules":
-            return _cmd_rules(args, out)
+            return _cmd_rules(args, out, err)
     except TemplateError as exc:
         err.write(f"modeltemplates: {exc}\n")
         return EXIT_USAGE
@@ -88,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     templates = list_templates(engine=args.engine, python=args.python, io_mode=args.io_mode)
-    if args.json:
+    if args.format == "json":
         out.write(dumps_canonical([t.describe().to_dict() for t in templates]))
     else:
         for t in templates:
@@ -101,14 +127,36 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     template = get_template(args.template)
-    inspection = template.inspect(args.path, io_mode=args.io_mode, deep=args.deep)
-    report = inspection.report
-    if args.format == "json":
-        out.write(report.to_json())
+    run = RunResult([_check(path, template, args) for path in args.paths])
+    _write_report(run, args, out)
+    return run.exit_status
+
+
+def _check(path: str, template: Template, args: argparse.Namespace) -> PackageResult:
+    """One package's result; a path that cannot be checked is a result with an ``error``."""
+    try:
+        inspection = template.inspect(path, io_mode=args.io_mode, deep=args.deep)
+    except (OSError, ValueError) as exc:
+        return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
+    root = os.fspath(inspection.package.root)
+    return PackageResult(
+        path=path, template=template.id, title=template.title, root=root,
+        located=inspection.package.located.how, base=repository_base(root), report=inspection.report,
+    )
+
+
+def _write_report(run: RunResult, args: argparse.Namespace, out: TextIO) -> None:
+    from modeltemplates.report import RenderOptions, renderer
+    from modeltemplates.report.text import color_wanted
+
+    to_file = bool(getattr(args, "output", None))
+    color = not to_file and args.format == "text" and color_wanted(out, os.environ)
+    text = renderer(args.format)(run, RenderOptions(color=color, verbosity=args.verbosity))
+    if to_file:
+        with open(args.output, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
     else:
-        out.write(render_text(report, template.title, os.fspath(inspection.package.root),
-                              inspection.package.located.how))
-    return EXIT_OK if report.ok else EXIT_FINDINGS
+        out.write(text)
 
 
 def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -116,7 +164,11 @@ def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         manifest = template.build_manifest(args.path, io_mode=args.io_mode, allow_errors=args.allow_errors)
     except PackageInvalid as exc:
-        err.write(render_text(exc.report, template.title, args.path, None))
+        from modeltemplates.report.text import render_text
+
+        failed = PackageResult(path=args.path, template=template.id, title=template.title, root=args.path,
+                               report=exc.report)
+        err.write(render_text(RunResult([failed])))
         err.write("modeltemplates: no manifest written (use --allow-errors to write one anyway)\n")
         return EXIT_FINDINGS
     except ManifestError as exc:
@@ -130,37 +182,26 @@ def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _cmd_rules(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from modeltemplates.rules import all_rules, rules_markdown
 
     if args.markdown:
         out.write(rules_markdown())
         return EXIT_OK
-    for rule in all_rules().values():
+    rules = all_rules()
+    if args.rule:
+        rule = rules.get(args.rule.upper())
+        if rule is None:
+            close = difflib.get_close_matches(args.rule.upper(), list(rules), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            err.write(f"modeltemplates: unknown rule {args.rule!r}{hint}\n")
+            return EXIT_USAGE
+        out.write(f"{rule.id}: {rule.title} ({rule.severity.value})\n\n"
+                  f"What it checks: {rule.what}\n\nWhy: {rule.why}\n\nHow to fix: {rule.fix}\n")
+        return EXIT_OK
+    for rule in rules.values():
         out.write(f"{rule.id}  {rule.severity.value:<7}  {rule.title}\n")
     return EXIT_OK
-
-
-_LOCATED = {
-    "given": "the folder itself",
-    "child": "its `model` subfolder",
-    "unnamed": "the folder itself (not named `model`)",
-    "marked": "the folder itself: it holds the package's files (not named `model`)",
-}
-
-
-def render_text(report: Report, title: str, root: str, located: str | None) -> str:
-    """The human-readable report: one block per finding, then a summary line."""
-    lines = [f"{title}: checking {root}" + (f" ({_LOCATED.get(located, located)})" if located else "")]
-    for f in report.findings:
-        lines.append(f"{f.location()}: {f.severity.value} {f.rule}: {f.message}")
-        if f.hint:
-            lines.append(f"    fix: {f.hint}")
-    counts = report.counts()
-    verdict = "OK" if report.ok else "FAILED"
-    summary = ", ".join(f"{counts[s.value]} {s.value}{'s' if counts[s.value] != 1 else ''}" for s in Severity)
-    lines.append(f"{verdict}: {summary}")
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover
