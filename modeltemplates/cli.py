@@ -17,6 +17,7 @@ from modeltemplates._registry import REGISTRY, TemplateError, get_template, list
 from modeltemplates.findings import dumps_canonical
 from modeltemplates.manifest import ManifestError, PackageInvalid
 from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult, repository_base
+from modeltemplates.safetext import shown
 from modeltemplates.template import Template
 
 #: Every --format of ``validate`` (kept here so ``--help`` needs no renderer imported).
@@ -103,10 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rules":
             return _cmd_rules(args, out, err)
     except TemplateError as exc:
-        err.write(f"modeltemplates: {exc}\n")
+        err.write(f"modeltemplates: {shown(str(exc))}\n")
         return EXIT_USAGE
     except (OSError, ValueError) as exc:
-        err.write(f"modeltemplates: {exc}\n")
+        err.write(f"modeltemplates: {shown(str(exc))}\n")
         return EXIT_USAGE
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE  # pragma: no cover
@@ -121,7 +122,7 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(f"{t.id:<16} {t.title:<16} {t.engine} {t.engine_version}, Python {t.python}, "
                       f"I/O mode {t.default_io_mode}{' (overridable)' if t.io_mode_overridable else ''}\n")
     for problem in REGISTRY.problems():
-        err.write(f"modeltemplates: plugin {problem.entry_point} skipped: {problem.message}\n")
+        err.write(f"modeltemplates: plugin {shown(problem.entry_point)} skipped: {shown(problem.message)}\n")
     return EXIT_OK
 
 
@@ -172,11 +173,11 @@ def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write("modeltemplates: no manifest written (use --allow-errors to write one anyway)\n")
         return EXIT_FINDINGS
     except ManifestError as exc:
-        err.write(f"modeltemplates: {exc}\n")
+        err.write(f"modeltemplates: {shown(str(exc))}\n")
         return EXIT_USAGE
     if args.output:
         manifest.write(args.output)
-        err.write(f"modeltemplates: manifest written to {args.output} ({len(manifest.files)} files)\n")
+        err.write(f"modeltemplates: manifest written to {shown(args.output)} ({len(manifest.files)} files)\n")
     else:
         out.write(manifest.to_json())
     return EXIT_OK

@@ -129,7 +129,7 @@ def test_github_escapes_what_would_forge_a_command() -> None:
     out = renderer("github")(RunResult([package]), RenderOptions())
     first = out.splitlines()[0]
     assert out.count("\n") == 2 and first.startswith("::error file=m/")
-    assert "file=m/a%2Cb%3Ac.py," in first and "bad\\x0a::error" in first and "100%25" in first
+    assert "file=m/a%2Cb%3Ac.py," in first and "bad\\n::error" in first and "100%25" in first
     assert "\x1b" not in out
     assert escape_property("a:b,c%\r\n") == "a%3Ab%2Cc%25%0D%0A"
 
@@ -217,7 +217,7 @@ def test_text_escapes_control_characters() -> None:
                             report=Report(template="t", root="m", findings=[
                                 Finding("TXT001", Severity.ERROR, "a\x1b[2Jb.py", "msg\nOK: 0 errors", line=1)]))
     text = render_text(RunResult([package]))
-    assert "\x1b" not in text and "msg\\x0aOK" in text and len(text.splitlines()) == 3
+    assert "\x1b" not in text and "msg\\nOK" in text and len(text.splitlines()) == 3
 
 
 def test_color_decision() -> None:

@@ -17,6 +17,7 @@ from modeltemplates.layout import FileRule, LayoutRules
 from modeltemplates.package import PACKAGE_DIR_NAME, Entry, EntryKind, Package
 from modeltemplates.platform import MAX_IMPORT_BYTES
 from modeltemplates.runtime import Runtime
+from modeltemplates.safetext import escape_controls, has_control_characters
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -159,11 +160,19 @@ LOCATED_CHILD = Rule(
     "so that no output format hides the switch.",
     fix="Nothing to fix; point the tool at the `model` folder itself to check it directly.",
 )
+CONTROL_NAME = Rule(
+    "LAY021", "File name with control characters", W,
+    what="A file or folder name holding a newline, carriage return, tab, escape (ANSI) or other "
+    "control character, or a bidirectional override.",
+    why="Such names garble or forge lines in logs, terminals and reports, and many upload tools and "
+    "object stores reject or rewrite them, so the file may not arrive under the name the code opens.",
+    fix="Rename the file using printable characters only.",
+)
 
 RULES: tuple[Rule, ...] = (
     ROOT_NAME, MODEL_MISSING, MODEL_SEVERAL, MODEL_NESTED, SCRIPT_MISPLACED, SCRIPT_DUPLICATE,
     SCRIPT_MISNAMED, CONFIG_ODD, EMPTY_DIR, UNREADABLE, SYMLINK, SPECIAL_FILE, NAME_ENCODING, JUNK,
-    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED, TOO_LARGE, LOCATED_CHILD,
+    NESTED_PACKAGE, IGNORE_FILE, WALK_LIMIT, NO_INIT, BUNDLED, TOO_LARGE, CONTROL_NAME, LOCATED_CHILD,
 )
 
 #: Rules about how the tool was called rather than about the package (left out of the manifest).
@@ -258,6 +267,8 @@ def _check_entries(package: Package) -> Iterable[Finding]:
             yield NAME_ENCODING.finding(e.path, f"the name '{e.name}' is not valid UTF-8")
         if e.ignored_by is not None:
             continue
+        if has_control_characters(e.name):
+            yield CONTROL_NAME.finding(e.path, f"the name '{escape_controls(e.name)}' holds control characters")
         if e.kind is EntryKind.SYMLINK:
             yield _symlink_finding(package, e)
         elif e.kind in (EntryKind.FIFO, EntryKind.SOCKET, EntryKind.DEVICE, EntryKind.OTHER):

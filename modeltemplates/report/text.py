@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 
 from modeltemplates.findings import Finding, Severity
 from modeltemplates.report.results import PackageResult, RenderOptions, RunResult
+from modeltemplates.safetext import MAX_SHOWN, shown
+
+__all__ = ["MAX_SHOWN", "render_text", "shown"]
 
 #: More findings than this of one rule in one file are folded into one line.
 FOLD_AFTER = 3
@@ -137,25 +140,6 @@ def _run_summary(run: RunResult, paint: _Painter) -> str:
     verdict = paint("failed", "FAILED") if failed else paint("ok", "OK")
     which = f"{failed} of {_plural(total, 'package')} failed" if failed else f"{_plural(total, 'package')} checked"
     return f"{verdict}: {which}; {_counts_text(run.counts(), run.suppressed)}"
-
-
-#: Longest text of a message or path shown on one line.
-MAX_SHOWN = 2000
-
-
-def shown(text: str) -> str:
-    """``text`` safe for a terminal line: control characters escaped, length bounded."""
-    out = []
-    for ch in text[: MAX_SHOWN + 1]:
-        code = ord(ch)
-        if code < 0x20 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    result = "".join(out)
-    if len(text) > MAX_SHOWN:
-        result = result[:MAX_SHOWN] + f"... ({len(text) - MAX_SHOWN} more characters)"
-    return result
 
 
 def color_wanted(stream: object, environ: Mapping[str, str]) -> bool:
