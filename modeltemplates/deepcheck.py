@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.inspect.torchfile import TorchFileFacts
 
 __all__ = ["RULES", "deep_check"]
@@ -24,6 +24,8 @@ NO_TORCH = Rule(
     what="The deep check loads the model file with torch, which is not installed here.",
     why="Without it only the static inspection ran.",
     fix="Install the torch extra (`pip install modeltemplates[torch]`) to run the deep check.",
+    basis=Basis.NOT_CHECKED,
+    evidence='Informational: the optional deep check needs the torch extra.',
 )
 LOAD_FAILED = Rule(
     "MOD031", "torch.load(weights_only=True) refuses the file", Severity.WARNING,
@@ -31,18 +33,26 @@ LOAD_FAILED = Rule(
     why="A pure weights file loads with weights_only=True; one that does not holds objects beyond tensors "
     "(or is damaged), which the platform's torch may also reject.",
     fix="Save `model.state_dict()` with torch.save.",
+    basis=Basis.ADVICE,
+    evidence="torch.load(weights_only=True) (torch 2.x) refuses anything beyond tensors and plain data; the "
+        "template's torch loads without that restriction.",
 )
 MISMATCH = Rule(
     "MOD032", "Deep check disagrees with the static inspection", Severity.ERROR,
     what="torch found tensors (names, dtypes, shapes) different from what the file's metadata declares.",
     why="Either the file is crafted to look different to inspectors than to torch, or it is damaged.",
     fix="Re-create the file with torch.save from a trusted model.",
+    basis=Basis.SAFETY,
+    evidence="A file that the real torch reads differently from a careful static reader is crafted or damaged "
+        "(differential check).",
 )
 TIMEOUT = Rule(
     "MOD033", "Deep check timed out", Severity.WARNING,
     what="Loading the file with torch did not finish within the time limit.",
     why="A weights file loads in seconds; a much slower load needs a look (very large file or crafted pickle).",
     fix="Raise the deep-check timeout for very large files, or inspect the file.",
+    basis=Basis.NOT_CHECKED,
+    evidence="Settings.deep_timeout is this tool's bound.",
 )
 
 RULES: tuple[Rule, ...] = (NO_TORCH, LOAD_FAILED, MISMATCH, TIMEOUT)

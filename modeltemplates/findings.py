@@ -33,9 +33,41 @@ class Severity(enum.Enum):
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+class Basis(enum.Enum):
+    """Why a rule has its severity: what happens on the platform when the finding is ignored."""
+
+    #: The platform refuses the package (upload, import or image build fails).
+    PLATFORM_REJECTS = "platform-rejects"
+    #: The package imports, but the service fails when it starts or serves.
+    SERVICE_FAILS = "service-fails"
+    #: Loading or serving the package can run code nobody reviewed, or leak data.
+    SAFETY = "safety"
+    #: This tool could not check something (its own limit); not a verdict on the package.
+    NOT_CHECKED = "not-checked"
+    #: Likely a mistake or waste, but the platform accepts it and the service runs.
+    ADVICE = "advice"
+
+    @property
+    def meaning(self) -> str:
+        return _BASIS_MEANING[self]
+
+
+_BASIS_MEANING = {
+    Basis.PLATFORM_REJECTS: "the platform rejects the package",
+    Basis.SERVICE_FAILS: "the service fails at run time",
+    Basis.SAFETY: "a safety risk",
+    Basis.NOT_CHECKED: "a limit of this tool, not of the platform",
+    Basis.ADVICE: "advice: the platform accepts it and the service runs",
+}
+
+
 @attrs.frozen
 class Rule:
-    """A documented check: what it finds, why it matters, how to fix it."""
+    """A documented check: what it finds, why it matters, how to fix it.
+
+    ``basis`` says why the rule has its severity and ``evidence`` names the source that shows it
+    (a passage of the platform's specification, an error code, what a real runtime said).
+    """
 
     id: str
     title: str
@@ -43,6 +75,8 @@ class Rule:
     what: str
     why: str
     fix: str
+    basis: Basis | None = attrs.field(default=None, kw_only=True)
+    evidence: str = attrs.field(default="", kw_only=True)
 
     def finding(
         self,

@@ -34,6 +34,9 @@ class Settings:
     max_text_bytes: int = 8 << 20
     #: ``config.json`` larger than this is not read.
     max_config_bytes: int = 2 << 20
+    #: ``config.json`` nested deeper than this, or holding more values, is not checked.
+    max_json_depth: int = 100
+    max_json_values: int = 100_000
     #: Limits of the model-file reader (``None``: its own defaults).
     torch: TorchLimits | None = None
     #: Seconds the optional deep check may take per model file.
@@ -76,7 +79,8 @@ def inspect_package(
         if entry.suffix not in textfiles.TEXT_SUFFIXES or not entry.readable:
             continue
         if entry.size > limit:
-            findings.append(textfiles.too_large(entry.path, entry.size, limit, "the file"))
+            setting = "max_config_bytes" if entry is layout.config_file else "max_text_bytes"
+            findings.append(textfiles.too_large(entry.path, entry.size, limit, "the file", setting=setting))
             continue
         data = _read(package, entry, limit)
         if data is None:
@@ -111,7 +115,12 @@ def inspect_package(
         from modeltemplates.checks.configfile import check_config
 
         try:
-            cfg = check_config(layout.config_file.path, texts[layout.config_file.path], runtime, mode)
+            from modeltemplates.inspect.jsontext import Limits as JsonLimits
+
+            json_limits = JsonLimits(max_bytes=settings.max_config_bytes, max_depth=settings.max_json_depth,
+                                     max_values=settings.max_json_values)
+            cfg = check_config(layout.config_file.path, texts[layout.config_file.path], runtime, mode,
+                               limits=json_limits)
         except Exception as exc:
             findings.append(check_failed(layout.config_file.path, "config.json", exc))
         else:

@@ -71,6 +71,10 @@ def rules_markdown() -> str:
             f"- **Why:** {rule.why}",
             f"- **How to fix:** {rule.fix}",
         ])
+        if rule.basis is not None:
+            lines.append(f"- **Severity because:** {rule.basis.meaning}.")
+        if rule.evidence:
+            lines.append(f"- **Evidence:** {rule.evidence}")
         lines.extend(_reported(rule.id))
         lines.append("")
     return "\n".join(lines)

@@ -146,11 +146,39 @@ def test_spec_misspellings_are_named_with_the_right_word(tmp_path: Path) -> None
     text = SPEC_CONFIGS["Example of a Model Configuration File Using a Custom Dependency Package"][0]
     result = check_file(tmp_path, text, Runtime("TensorFlow", "1.8", "3.6"))
     unknown = one(result, "CFG011")
-    assert unknown.message == "unknown key 'procotol' in apis[0]; did you mean 'protocol'?"
+    assert unknown.message.startswith("unknown key 'procotol' in apis[0]; did you mean 'protocol'?")
+    # The platform's own example deploys with these spellings: warnings that name the documented word.
+    assert unknown.severity is Severity.WARNING and "never takes effect" in unknown.message
     line = next(i for i, x in enumerate(text.splitlines(), 1) if '"procotol"' in x)
     assert (unknown.line, unknown.column) == (line, text.splitlines()[line - 1].index('"procotol"') + 1)
     content = one(result, "CFG016")
-    assert "did you mean 'application/json'" in content.message and content.line == 21
+    assert "'applicaton/json' is a misspelling of 'application/json'" in content.message and content.line == 21
+    assert content.severity is Severity.WARNING
+    assert not [f for f in result.findings if f.severity is Severity.ERROR]
+
+
+@pytest.mark.parametrize("section", list(SPEC_EXPECTED))
+def test_spec_examples_give_no_error_the_spec_itself_causes(tmp_path: Path, section: str) -> None:
+    """What deploys from the platform's own examples is never an error (only a real mismatch with the
+    runtime checked against, e.g. XGBoost has no python2.7 in Table 3)."""
+    runtime, _ = SPEC_EXPECTED[section]
+    result = check_file(tmp_path, SPEC_CONFIGS[section][0], runtime)
+    errors = {f.rule for f in result.findings if f.severity is Severity.ERROR}
+    assert errors <= {"CFG013", "CFG014"}, [f.message for f in result.findings]
+
+
+def test_unknown_keys_outside_an_api_object_and_unknown_content_types_stay_errors(tmp_path: Path) -> None:
+    config = good(procotol="http")
+    config["apis"][0]["request"]["Content-type"] = "text/plain"
+    result = check_file(tmp_path, json.dumps(config))
+    assert one(result, "CFG011").severity is Severity.ERROR
+    assert one(result, "CFG016").severity is Severity.ERROR
+    config = good()
+    config["apis"][0]["request"]["Content-type"] = "applicaton/json"
+    config["apis"][0]["procotol"] = "http"
+    result = check_file(tmp_path, json.dumps(config))
+    assert {(f.rule, f.severity) for f in result.findings if f.rule != "CFG019"} == {
+        ("CFG011", Severity.WARNING), ("CFG016", Severity.WARNING)}
 
 
 # --- one test per rule, on real files --------------------------------------------------------------
@@ -436,3 +464,34 @@ def test_build_config_carries_existing_dependency_entries() -> None:
     config["dependencies"][0]["packages"].clear()
     assert entry["packages"] == [{"package_name": "numpy"}]
     assert build_config(PY37, OBJECT_DETECTION, model_algorithm="face_detection")["model_algorithm"] == "face_detection"
+
+
+# --- limits of this tool are not the package's errors (issue 8, requirement 3) -------------------------
+
+
+def test_reader_limits_are_not_checked_warnings_that_name_the_setting(tmp_path: Path) -> None:
+    deep = one(check_file(tmp_path, '{"metrics": ' + "[" * 200 + "]" * 200 + "}"), "CFG003")
+    assert deep.severity is Severity.WARNING and "not checked" in deep.message
+    assert "Settings.max_json_depth" in deep.hint
+    from modeltemplates.inspect.jsontext import Limits
+
+    many = check_config("config.json", json.dumps(good()), PY27, limits=Limits(max_values=5))
+    assert one(many, "CFG003").severity is Severity.WARNING and "max_json_values" in one(many, "CFG003").hint
+
+
+def test_settings_reach_the_config_reader(tmp_path: Path) -> None:
+    import modeltemplates
+    from modeltemplates.pipeline import Settings
+    from tests.builders import PackageBuilder
+
+    b = PackageBuilder(tmp_path / "model").valid()
+    nested = good()
+    nested["apis"][0]["request"]["data"] = json.loads('{"x": ' * 150 + "1" + "}" * 150)
+    b.write("config.json", json.dumps(nested))
+    t = modeltemplates.get_template("pytorch-py27")
+    (f,) = t.validate(b.root).by_rule("CFG003")
+    assert f.severity is Severity.WARNING
+    assert not t.validate(b.root, settings=Settings(max_json_depth=400)).by_rule("CFG003")
+    big = t.validate(b.root, settings=Settings(max_config_bytes=100))
+    (too_big,) = big.by_rule("TXT002")
+    assert too_big.severity is Severity.WARNING and "Settings.max_config_bytes" in too_big.hint

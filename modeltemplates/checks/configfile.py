@@ -19,8 +19,9 @@ from typing import Any
 
 import attrs
 
-from modeltemplates.findings import Finding, Rule, Severity, sort_findings
+from modeltemplates.findings import Basis, Finding, Rule, Severity, sort_findings
 from modeltemplates.inspect.jsontext import Deviation, JsonDocument, Kind, PathPart, format_path, read_json
+from modeltemplates.inspect.jsontext import Limits as JsonLimits
 from modeltemplates.inspect.minischema import SchemaError, Validator, json_type
 from modeltemplates.iomodes import IOMode
 from modeltemplates.runtime import Runtime
@@ -51,6 +52,10 @@ NOT_UTF8 = Rule(
     "save GBK or UTF-16) fails to parse, or its non-ASCII characters turn into garbage; a byte order "
     "mark is rejected by strict JSON readers.",
     fix="Save the file as UTF-8 without BOM (in most editors: 'Save with encoding' -> UTF-8).",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), 'Configuration File "
+        "Format': 'The configuration file is in JSON format' (JSON text is UTF-8, RFC 8259 section 8.1); "
+        "error code ModelArts.3015 'Config json file does not conform to the specification'."
 )
 SYNTAX = Rule(
     "CFG002", "config.json is not valid JSON", E,
@@ -59,14 +64,23 @@ SYNTAX = Rule(
     "quote, a stray word.",
     why="The platform cannot parse the file, so the model import fails before anything else is checked.",
     fix="Correct the text at the line and column given; a JSON-aware editor highlights the spot.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), 'Configuration File "
+        "Format'; error code ModelArts.3015."
 )
 LIMITS = Rule(
-    "CFG003", "config.json exceeds safe limits", E,
-    what="The file must stay within sane bounds: at most 1 MiB, nesting at most 100 levels deep, at "
-    "most 100,000 values; numbers must fit a 64-bit integer or a double.",
-    why="A config.json past these bounds is not a configuration file (often a data file saved under the "
-    "wrong name); huge numbers lose precision or overflow in the platform's reader.",
-    fix="Keep config.json to the keys of the specification; move data into separate files.",
+    "CFG003", "config.json too large or too deep to check", W,
+    what="The file is larger, nests deeper or holds more values than this tool's reader takes (by default "
+    "2 MiB, 100 levels, 100,000 values), so it was not checked; numbers that do not fit a 64-bit "
+    "integer or a double are reported too.",
+    why="These are limits of this tool, not of the platform: the file may be fine, but nothing in it was "
+    "checked. Huge numbers lose precision or overflow in the platform's reader.",
+    fix="Raise the setting named in the finding (Settings.max_config_bytes, max_json_depth or "
+    "max_json_values), or keep config.json to the keys of the specification.",
+    basis=Basis.NOT_CHECKED,
+    evidence="These bounds are this tool's own (settings max_config_bytes, max_json_depth, max_json_values); the "
+        "specification states no size or depth limit for config.json, so exceeding them is reported as not "
+        "checked."
 )
 EXTENSION = Rule(
     "CFG004", "config.json uses syntax that strict JSON forbids", E,
@@ -78,6 +92,10 @@ EXTENSION = Rule(
     "and the import fails, even though many editors and JavaScript accept them.",
     fix="Rewrite the spot as strict JSON: delete comments and trailing commas, use double quotes, "
     "write true/false/null, and escape control characters (\\n, \\t).",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), 'Configuration File "
+        "Format': JSON format (RFC 8259 has no comments, trailing commas or single quotes); error code "
+        "ModelArts.3015."
 )
 DUPLICATE_KEY = Rule(
     "CFG005", "Duplicate key in config.json", W,
@@ -85,6 +103,9 @@ DUPLICATE_KEY = Rule(
     why="Readers keep only the last occurrence, silently dropping the first: what you read in the file "
     "is not what the platform uses.",
     fix="Keep one occurrence of the key and delete the other.",
+    basis=Basis.ADVICE,
+    evidence="RFC 8259 section 4: names within an object SHOULD be unique; readers keep the last one, so the file "
+        "still parses."
 )
 MISSING_KEY = Rule(
     "CFG010", "Required key missing from config.json", E,
@@ -93,6 +114,9 @@ MISSING_KEY = Rule(
     why="The platform rejects a configuration file without them (ModelArts.3015, 'Config json file "
     "does not conform to the specification').",
     fix="Add the key named in the finding with a value of the documented type.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Tables 1, 6, 7, 8: "
+        "the 'Mandatory: Yes' keys; error code ModelArts.3016 'unsupported fields, types, or formats'."
 )
 UNKNOWN_KEY = Rule(
     "CFG011", "Unknown key in config.json", E,
@@ -101,6 +125,11 @@ UNKNOWN_KEY = Rule(
     why="The platform refuses fields it does not know (ModelArts.3016, 'unsupported fields'), and a "
     "misspelt key is a setting that silently never takes effect.",
     fix="Correct the spelling to the suggested key (keys are case-sensitive) or delete the key.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Tables 1-8 list the "
+        "keys; error code ModelArts.3016 'unsupported fields'. Inside an api object the platform is tolerant:"
+        " the specification's own 'Example of a Model Configuration File Using a Custom Dependency Package', "
+        "which users copy and which deploys, spells the key 'procotol', so unknown keys there are warnings."
 )
 BAD_VALUE = Rule(
     "CFG012", "Invalid value in config.json", E,
@@ -110,6 +139,10 @@ BAD_VALUE = Rule(
     why="The platform rejects a configuration file whose values do not fit the specification, and "
     "the import fails.",
     fix="Give the value the type and form named in the finding.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Table 1 "
+        "(model_algorithm: 'must start with a letter and contain no more than 36 characters'), Table 3; "
+        "import event 'Invalid parameter value *xxx* exists in the model configuration file'."
 )
 ENGINE_MISMATCH = Rule(
     "CFG013", "model_type does not match the template's engine", E,
@@ -117,6 +150,10 @@ ENGINE_MISMATCH = Rule(
     why="model_type selects the engine image the model runs in: a different engine cannot load this "
     "template's model files, and a wrong case is an unknown engine.",
     fix="Set model_type to the engine named in the finding.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Table 1 model_type; "
+        "error code ModelArts.3053 'Model Type ({0}) not support'; a known engine other than the template's "
+        "cannot load its model files (service fails)."
 )
 RUNTIME_MISMATCH = Rule(
     "CFG014", "runtime does not match the template", E,
@@ -126,6 +163,10 @@ RUNTIME_MISMATCH = Rule(
     why="runtime picks the interpreter and engine build the model runs on; code and model files "
     "written for Python 2.7 fail on a Python 3 runtime and the other way round.",
     fix="Set runtime to the value named in the finding.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Table 1 runtime "
+        "('Python 3.6 is used by default'); supported_ai_frameworks (modelarts_05_0128) Table 3; import event"
+        " 'Invalid parameter value' for a runtime the engine lacks."
 )
 API_SHAPE = Rule(
     "CFG015", "Engine models serve one API: POST /", E,
@@ -134,6 +175,10 @@ API_SHAPE = Rule(
     why="A built-in AI engine exposes only one inference API, at /; other declared paths or methods "
     "are never served and calls to them fail.",
     fix="Keep one API with url '/' and method 'post'; custom paths need a custom image (model_type Image).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Table 1 apis: 'only "
+        "one API whose request path is / can be declared ... because the preconfigured AI engine exposes only"
+        " one inference API'."
 )
 CONTENT_TYPE = Rule(
     "CFG016", "Unsupported Content-type", E,
@@ -143,6 +188,12 @@ CONTENT_TYPE = Rule(
     why="The platform sends and parses bodies by this Content-type: an unknown one is rejected, and a "
     "file cannot be uploaded as JSON.",
     fix="Use exactly application/json or multipart/form-data, as the finding says.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Tables 4 and 5 "
+        "Content-type: 'application/json' or 'multipart/form-data'; 'For machine learning models, only "
+        "application/json is supported'. The platform tolerates the misspelling 'applicaton/json': its own "
+        "'Example of the Machine Learning Model Configuration File' and 'Example of a Model Configuration "
+        "File Using a Custom Dependency Package' use it in the response, so that spelling is a warning."
 )
 DEPENDENCY = Rule(
     "CFG017", "Invalid dependency declaration", E,
@@ -153,6 +204,10 @@ DEPENDENCY = Rule(
     "fails the build, and 'numpy>=1.16' in package_name is not a package name.",
     fix="Write the package as package_name 'numpy', package_version '1.16.4', restraint 'EXACT' "
     "(or ATLEAST/ATMOST); leave both empty when any version will do.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Tables 6 and 7; error"
+        " code ModelArts.3041 'the version constraint restraint can only be EXACT, ATLEAST, ATMOST'; pip "
+        "fails on an invalid requirement when the image is built."
 )
 SHAPE = Rule(
     "CFG018", "Invalid metrics or health", E,
@@ -161,6 +216,10 @@ SHAPE = Rule(
     why="The platform shows metrics on the model page and calls the health interface during rolling "
     "upgrades; values of the wrong shape are rejected at import.",
     fix="Give the field the shape named in the finding.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="specifications_for_compiling_the_model_configuration_file (modelarts_23_0092), Tables 2 and 8 "
+        "(metrics are Numbers; health url mandatory, protocol 'Only HTTP is supported'); error code "
+        "ModelArts.3016 'unsupported fields, types, or formats'."
 )
 IO_MODE_MISMATCH = Rule(
     "CFG019", "apis disagree with the selected input and output mode", W,
@@ -171,6 +230,9 @@ IO_MODE_MISMATCH = Rule(
     "whose declared API expects something else receives input it cannot read.",
     fix="Declare the API as the mode defines it (see build_config / the manifest), or choose the mode "
     "that matches the model.",
+    basis=Basis.ADVICE,
+    evidence="input_and_output_modes pages (built-in image processing / object detection / predictive analytics "
+        "mode): the request each mode sends; a disagreement is accepted at import."
 )
 
 RULES: tuple[Rule, ...] = (
@@ -282,9 +344,27 @@ _DEVIATION_HINTS: Mapping[Kind, str] = {
 }
 
 
+#: The default of ``Settings.max_config_bytes`` (the reader's own size bound for config.json).
+_DEFAULT_CONFIG_BYTES = 2 << 20
+
+#: The setting that raises each of this tool's reader limits.
+_LIMIT_SETTINGS: Mapping[Kind, str] = {
+    Kind.TOO_LARGE: "max_config_bytes",
+    Kind.TOO_DEEP: "max_json_depth",
+    Kind.TOO_MANY_VALUES: "max_json_values",
+}
+
+
 def _deviation_finding(path: str, deviation: Deviation) -> Finding:
     rule, severity = _DEVIATION_RULES.get(deviation.kind, (EXTENSION, None))
     message = deviation.message
+    setting = _LIMIT_SETTINGS.get(deviation.kind)
+    if setting is not None:
+        return rule.finding(
+            path, f"{message}: a limit of this tool, so config.json was not checked",
+            line=deviation.line, column=deviation.column,
+            hint=f"Raise Settings.{setting} if the file is genuine, or keep config.json to the specification's keys.",
+        )
     if deviation.related is not None:
         message += f" (first at line {deviation.related[0]}, column {deviation.related[1]})"
     return rule.finding(
@@ -376,7 +456,13 @@ class _Checker:
             message = f"unknown key {key!r} in {_where(error.path[:-1])}"
             message += f"; did you mean {suggestion!r}?" if suggestion else ""
             known = ", ".join(error.names)
-            self.add(UNKNOWN_KEY, message, error.path, key=True, hint=f"Known keys here: {known}.")
+            severity = None
+            if _in_api_object(error.path[:-1]):
+                severity = W
+                message += " The platform ignores unknown keys in an API (its own examples spell 'procotol')"
+                message += ", so this setting never takes effect."
+            self.add(UNKNOWN_KEY, message, error.path, key=True, hint=f"Known keys here: {known}.",
+                     severity=severity)
             return
         message = f"{_where(error.path)}: {error.message}{reason}"
         if error.keyword == "pattern" and error.description:
@@ -406,6 +492,13 @@ class _Checker:
             suggestion = _closest(value, allowed) if isinstance(value, str) else None
         if suggestion:
             message += f"; did you mean {suggestion!r}?"
+        value = self.value_at(error.path)
+        documented = TOLERATED_CONTENT_TYPES.get(value) if isinstance(value, str) else None
+        if documented is not None:
+            message = (f"{_where(error.path)}: {value!r} is a misspelling of {documented!r} that the platform "
+                       "accepts (its own config.json examples use it); write the documented spelling")
+            self.add(CONTENT_TYPE, message, error.path, severity=W, hint=f"Write {documented!r}.")
+            return
         self.add(CONTENT_TYPE, message, error.path)
 
     # the template
@@ -514,6 +607,18 @@ class _Checker:
             )
 
 
+#: Content-type spellings the platform demonstrably accepts though its specification does not list them,
+#: with the documented spelling: the specification's own 'Example of the Machine Learning Model
+#: Configuration File' and 'Example of a Model Configuration File Using a Custom Dependency Package'
+#: (modelarts_23_0092) declare the response Content-type 'applicaton/json', and users deploy copies.
+TOLERATED_CONTENT_TYPES: Mapping[str, str] = {"applicaton/json": "application/json"}
+
+
+def _in_api_object(path: tuple[PathPart, ...]) -> bool:
+    """``apis[i]`` itself, where the platform ignores unknown keys (its example's 'procotol')."""
+    return len(path) == 2 and path[0] == "apis" and isinstance(path[1], int)
+
+
 #: How many apis entries the per-API checks look at (engine models may declare one; this bounds findings).
 _MAX_APIS_SCANNED = 100
 
@@ -530,14 +635,17 @@ def _file_fields(data: Any) -> list[str]:
 
 
 def check_config(
-    path: str, data: bytes | str, runtime: Runtime, io_mode: IOMode | None = None
+    path: str, data: bytes | str, runtime: Runtime, io_mode: IOMode | None = None,
+    *, limits: JsonLimits | None = None,
 ) -> ConfigResult:
     """Every finding about the config.json at ``path`` (package-relative) holding ``data``.
 
     ``config`` of the result is the parsed object whenever the text could be read as a JSON
-    object, even when findings remain, so later checks can use it.
+    object, even when findings remain, so later checks can use it. ``limits`` bound the reader
+    (default: ``Settings``' defaults); past them the file is reported as not checked.
     """
-    document = read_json(data)
+    limits = limits or JsonLimits(max_bytes=_DEFAULT_CONFIG_BYTES)
+    document = read_json(data, limits)
     checker = _Checker(path, document)
     checker.findings.extend(_deviation_finding(path, d) for d in document.deviations)
     if not document.ok:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 
 CHECK_FAILED = Rule(
     "INT001", "A check could not finish on this file", Severity.ERROR,
@@ -11,6 +11,9 @@ CHECK_FAILED = Rule(
     "is usually malformed in a way no rule foresaw.",
     fix="Look at the file (is it what its name says?), and report the message to the modeltemplates "
     "maintainers with the file if you can share it.",
+    basis=Basis.SAFETY,
+    evidence="A file no check could finish on is malformed in a way nothing foresaw; unchecked, it may hide a "
+        "payload or a failure, so it is not passed silently.",
 )
 
 RULES: tuple[Rule, ...] = (CHECK_FAILED,)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.ignore import IGNORE_FILE_NAME
 from modeltemplates.layout import FileRule, LayoutRules
 from modeltemplates.package import PACKAGE_DIR_NAME, Entry, EntryKind, Package
@@ -27,12 +27,18 @@ ROOT_NAME = Rule(
     why="The platform imports the folder named `model` that you select; a template import of any other "
     "folder is rejected or picks up the wrong files.",
     fix="Rename the folder to `model`, or point the tool at the `model` folder (or its parent).",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="model_package_specifications (modelarts_23_0091): 'The model package must contain the model "
+        "directory'; error code ModelArts.3017 'source location noncompliance'.",
 )
 MODEL_MISSING = Rule(
     "LAY002", "No model file", E,
     what="The package must hold exactly one model file of the template's engine at its top level.",
     why="The template loads the model file from the top of `model/`; without one the import fails.",
     fix="Put the model file (for PyTorch a `.pth` or `.pt` state_dict) directly into `model/`.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="Import event 'Failed to calculate the model size. The model of the *xxx* type does not exist in path"
+        " *xxx*' (model_import_events); the PyTorch template pages put the model file at the top of model/.",
 )
 MODEL_SEVERAL = Rule(
     "LAY003", "Several model files", E,
@@ -40,12 +46,17 @@ MODEL_SEVERAL = Rule(
     why="A model package holds one model; the platform does not say which file it would load. "
     "Several weight files need a custom image.",
     fix="Keep one model file in `model/`; move the others out or list them in `.modelignore`.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="Import event 'More than one *xxx* model file is stored in path *xxx*' (model_import_events).",
 )
 MODEL_NESTED = Rule(
     "LAY004", "Model file below the top level", W,
     what="A file that looks like a model file sits in a subfolder.",
     why="Only the top of `model/` is searched for the model file; a nested one is uploaded as data.",
     fix="Move the model file to the top of `model/`, or ignore it if it is not the model.",
+    basis=Basis.ADVICE,
+    evidence="Template pages (e.g. modelarts_23_0165): the model file sits at the top of model/; a nested copy is "
+        "uploaded as plain data.",
 )
 SCRIPT_MISPLACED = Rule(
     "LAY005", "Inference script not at the top of `model/`", E,
@@ -53,6 +64,9 @@ SCRIPT_MISPLACED = Rule(
     why="The platform looks for the inference script only at the top of `model/`; elsewhere it is "
     "ignored and the default service runs instead.",
     fix="Move `customize_service.py` to the top of `model/` (one copy only).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="model_package_specifications (modelarts_23_0091): the inference code file name 'is fixed to "
+        "customize_service.py' in the model directory; elsewhere it is not used.",
 )
 SCRIPT_DUPLICATE = Rule(
     "LAY006", "More than one inference script", E,
@@ -60,30 +74,42 @@ SCRIPT_DUPLICATE = Rule(
     why="The platform allows exactly one inference script per package; extra copies (often from "
     "version folders such as V001/, V002/) mean a second package hides inside this one.",
     fix="Keep the copy at the top of `model/` and remove the others (or select the right version folder).",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="model_package_specifications (modelarts_23_0091): 'There must be one and only one such file'.",
 )
 SCRIPT_MISNAMED = Rule(
     "LAY007", "Inference script with the wrong name", E,
     what="A file or folder whose name is close to `customize_service.py` but not exactly it.",
     why="The file name must be exactly `customize_service.py` or the platform does not recognise it.",
     fix="Rename it to exactly `customize_service.py` (lower case, underscore, `.py`).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="model_package_specifications (modelarts_23_0091): 'the file name is fixed to customize_service.py'.",
 )
 CONFIG_ODD = Rule(
     "LAY008", "Misnamed or misplaced config.json", W,
     what="A `config.json` outside the top level, a near-miss name, or a folder of that name.",
     why="The platform reads only `model/config.json`; other copies are uploaded as plain data.",
     fix="Keep a single `config.json` at the top of `model/` (or none: the template provides it).",
+    basis=Basis.ADVICE,
+    evidence="model_package_specifications (modelarts_23_0091): config.json 'name is fixed'; a copy elsewhere is "
+        "plain data and the template supplies its own.",
 )
 EMPTY_DIR = Rule(
     "LAY009", "Empty folder", W,
     what="A folder with nothing in it.",
     why="Object storage has no folders: an empty folder vanishes on upload, so code that expects it fails.",
     fix="Remove the folder, or create it at run time, or put a placeholder file in it.",
+    basis=Basis.ADVICE,
+    evidence='Object storage (OBS) stores objects, not folders: an empty folder has no object to upload.',
 )
 UNREADABLE = Rule(
     "LAY010", "Unreadable file or folder", E,
     what="A file or folder its owner cannot read.",
     why="The upload tool cannot read it, so the package on the platform is incomplete.",
     fix="Fix the permissions (e.g. `chmod u+r FILE`, `chmod u+rx FOLDER`).",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="Upload tools read every file with the user's rights; an unreadable file is left out or stops the "
+        "upload, so the imported package is incomplete.",
 )
 SYMLINK = Rule(
     "LAY011", "Symbolic link", W,
@@ -91,24 +117,34 @@ SYMLINK = Rule(
     why="Object storage has no links: an upload copies the target or drops the link. A link that leaves "
     "the package or points nowhere uploads nothing or something you did not mean to publish.",
     fix="Replace the link with the real file, or remove it.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="Object storage has no links: upload tools copy the target, so a link to nothing or a link loop "
+        "cannot be copied and a link out of the package publishes files outside it (errors); a link inside "
+        "the package is a warning.",
 )
 SPECIAL_FILE = Rule(
     "LAY012", "Special file", E,
     what="A FIFO, socket or device node inside the package (never opened by this tool).",
     why="Such entries cannot be uploaded and make upload tools hang or fail.",
     fix="Remove it from the package folder.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence='A FIFO, socket or device has no content an upload tool can copy; reading a FIFO blocks the upload.',
 )
 NAME_ENCODING = Rule(
     "LAY013", "File name is not valid UTF-8", E,
     what="A file or folder name whose bytes are not UTF-8.",
     why="Object storage keys are UTF-8; the name is mangled or the upload fails.",
     fix="Rename the file using UTF-8 (ideally plain ASCII) characters.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence='OBS object keys are UTF-8 strings; a name that is not UTF-8 cannot be a key.',
 )
 JUNK = Rule(
     "LAY014", "Junk file that is not ignored", W,
     what="Editor, OS, build or VCS leftovers that are not covered by the ignore rules.",
     why="They bloat the upload, may leak private data, and never help the deployed service.",
     fix="Delete them or add a pattern to `.modelignore` at the top of `model/`.",
+    basis=Basis.ADVICE,
+    evidence='Leftovers are uploaded and accepted; they only cost size and may leak data.',
 )
 NESTED_PACKAGE = Rule(
     "LAY015", "A second package inside this one", W,
@@ -117,24 +153,37 @@ NESTED_PACKAGE = Rule(
     why="Training jobs write versioned copies (V001/model, V002/model); importing the parent uploads all "
     "of them while the platform uses only the top level.",
     fix="Select the `model` folder of the version you want, or move the extra copy out.",
+    basis=Basis.ADVICE,
+    evidence="The platform reads only the top of model/ (model_package_specifications); a second package below is "
+        "uploaded but unused.",
 )
 IGNORE_FILE = Rule(
     "LAY016", "Problem in .modelignore", W,
     what="A `.modelignore` line that is not a valid pattern, or a `.modelignore` that cannot be read.",
     why="The pattern has no effect, so files you meant to leave out are checked and uploaded.",
     fix="Fix the pattern (gitignore syntax) or the file.",
+    basis=Basis.ADVICE,
+    evidence=".modelignore is this tool's file; a bad pattern changes what is checked, not what the platform does.",
 )
 WALK_LIMIT = Rule(
-    "LAY017", "Package too large or too deep to check", E,
-    what="The package has more entries, or deeper folders, than the checker's limits allow.",
-    why="Beyond these limits the check is incomplete; such packages also strain the platform's import.",
-    fix="Remove generated data from the package, or raise the limit if the package really needs it.",
+    "LAY017", "Package too large or too deep to check", W,
+    what="The package has more entries, or deeper folders, than this tool's walk takes (Settings.package: "
+    "max_entries, max_depth); what lies beyond was not checked.",
+    why="These are limits of this tool, not of the platform: the check is incomplete, so the package is "
+    "neither passed nor failed for what was not read.",
+    fix="Remove generated data from the package, or raise the setting named in the finding.",
+    basis=Basis.NOT_CHECKED,
+    evidence="Settings.package.max_entries and max_depth are this tool's bounds; the platform states none besides "
+        "the 20 GB model size.",
 )
 NO_INIT = Rule(
     "LAY018", "Python package folder without __init__.py", W,
     what="A folder of `.py` files that has no `__init__.py`, on a Python 2 runtime.",
     why="Python 2.7 has no namespace packages: `import folder.module` fails without `__init__.py`.",
     fix="Add an empty `__init__.py` to the folder.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Python 2.7 has no namespace packages (PEP 420 arrived in Python 3.3): importing from a folder "
+        "without __init__.py raises ImportError. A warning because the folder may never be imported.",
 )
 BUNDLED = Rule(
     "LAY019", "Bundled Python distribution", W,
@@ -143,6 +192,10 @@ BUNDLED = Rule(
     "config.json are installed, so imports of such packages fail at run time.",
     fix="Declare the package in config.json `dependencies` (installer pip), or vendor its source as a "
     "custom Python package.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="config.json specification (modelarts_23_0092) Table 1 dependencies: 'Only the pip installation mode "
+        "is supported'; ModelArts FAQ modelarts_05_0161: an offline wheel is installed only when declared in "
+        "dependencies and placed with the model file. A warning because the code may not import it.",
 )
 
 TOO_LARGE = Rule(
@@ -150,6 +203,8 @@ TOO_LARGE = Rule(
     what="A file larger than the 20 GB the platform imports.",
     why="The platform refuses to import a model file over 20 GB (ModelArts.3044).",
     fix="Shrink the model (e.g. save in half precision, drop optimizer state) or use a custom image.",
+    basis=Basis.PLATFORM_REJECTS,
+    evidence="Error code ModelArts.3044 'Model file ({0}) is larger than 20G and cannot be imported'.",
 )
 
 LOCATED_CHILD = Rule(
@@ -159,6 +214,8 @@ LOCATED_CHILD = Rule(
     why="Which folder is the package decides every other finding; the report says which one was taken "
     "so that no output format hides the switch.",
     fix="Nothing to fix; point the tool at the `model` folder itself to check it directly.",
+    basis=Basis.ADVICE,
+    evidence='Informational: which folder was checked; no platform behaviour is involved.',
 )
 CONTROL_NAME = Rule(
     "LAY021", "File name with control characters", W,
@@ -256,7 +313,10 @@ def _check_root(package: Package, rules: LayoutRules) -> Iterable[Finding]:
         if problem.kind == "unreadable-dir":
             yield UNREADABLE.finding(problem.path, f"the folder cannot be listed: {problem.detail}")
         else:
-            yield WALK_LIMIT.finding(problem.path, problem.detail)
+            setting = "max_entries" if problem.kind == "too-many-entries" else "max_depth"
+            yield WALK_LIMIT.finding(
+                problem.path, f"{problem.detail}: a limit of this tool, so the rest was not checked",
+                hint=f"Raise Settings.package.{setting} (modeltemplates.package.Limits) if the package really needs it.")
     for bad in package.ignore.problems:
         yield IGNORE_FILE.finding(IGNORE_FILE_NAME, f"{IGNORE_FILE_NAME} {bad.message}", line=bad.line)
 

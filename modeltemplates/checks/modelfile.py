@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import attrs
 
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.inspect import torchfacts as tf
 from modeltemplates.inspect.pickle import GlobalRef, canonical_name
 from modeltemplates.inspect.torchfile import (
@@ -37,6 +37,9 @@ UNRECOGNISED = Rule(
     what="The model file is empty, or neither a torch.save zip/legacy/tar file nor a pickle.",
     why="torch.load on the platform cannot read it, so the service fails when it loads the model.",
     fix="Save the model again with `torch.save(model.state_dict(), path)` and upload that file.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="torch.load fails on a file that is no torch.save output or pickle (torch/serialization.py at the "
+        "v1.0.0 tag); the template's service calls torch.load on the model file.",
 )
 CORRUPT = Rule(
     "MOD002", "Corrupt or inconsistent model file", E,
@@ -45,6 +48,8 @@ CORRUPT = Rule(
     "differently from their data.",
     why="torch.load fails on it, or loads tensors whose bytes are not theirs.",
     fix="Re-create the file with torch.save and check the upload/copy was complete (compare checksums).",
+    basis=Basis.SERVICE_FAILS,
+    evidence='torch.load raises on truncated pickles and bad archives (torch/serialization.py; zipfile CRC checks).',
 )
 LIMITS = Rule(
     "MOD003", "Model file exceeds inspection limits", E,
@@ -53,12 +58,18 @@ LIMITS = Rule(
     why="Real weights files stay far within these bounds; files that do not are built to exhaust memory "
     "or time of whoever loads them (memo bombs, decompression bombs, deep nesting).",
     fix="Save a plain state_dict with torch.save; if the file is genuine, raise the limits in the settings.",
+    basis=Basis.SAFETY,
+    evidence="Real torch.save files stay far within these bounds; inputs that do not are memo, nesting or "
+        "decompression bombs aimed at whoever loads them. Raise the setting named in the message "
+        "(Settings.torch) for a genuine file.",
 )
 LEFTOVERS = Rule(
     "MOD004", "Data torch.load does not use", W,
     what="Storages no tensor uses, bytes after the last record, or archive members outside the format.",
     why="They waste upload size and may hide content that other tools read.",
     fix="Save the object again with torch.save instead of editing the file.",
+    basis=Basis.ADVICE,
+    evidence='torch.load ignores these bytes (torch/serialization.py); they only cost size.',
 )
 ZIP_FORMAT = Rule(
     "MOD010", "Zip-based torch.save format on an old torch", E,
@@ -67,6 +78,9 @@ ZIP_FORMAT = Rule(
     why="torch before 1.6 has no zip reader: torch.load reads the zip header as a pickle and fails "
     "('A load persistent id instruction was encountered...').",
     fix="Re-save with `torch.save(obj, f, _use_new_zipfile_serialization=False, pickle_protocol=2)`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Fidelity set (tests/data/fidelity): real torch 1.0.0 fails on zip-format files with 'A load "
+        "persistent id instruction was encountered'; torch.save docs: the zip format arrived in 1.6.",
 )
 PROTOCOL = Rule(
     "MOD011", "Pickle protocol too new for the target Python", E,
@@ -74,6 +88,9 @@ PROTOCOL = Rule(
     "(Python 2.7 reads protocol 2, Python 3.4-3.7 protocol 4).",
     why="The unpickler stops with 'unsupported pickle protocol' (or 'invalid load key' for newer opcodes).",
     fix="Re-save with `torch.save(obj, f, pickle_protocol=2, _use_new_zipfile_serialization=False)`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="CPython 2.7's cPickle rejects protocols above 2 ('unsupported pickle protocol'); PEP 307 / PEP 3154 "
+        "/ PEP 574.",
 )
 TORCH_TYPE = Rule(
     "MOD012", "Storage type or dtype the target torch lacks", E,
@@ -82,6 +99,9 @@ TORCH_TYPE = Rule(
     why="torch.load looks the class up in the torch module and fails with AttributeError.",
     fix="Convert the tensors to a dtype the target torch has (e.g. `t.float()`, `t.to(torch.uint8)`) "
     "before saving.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Fidelity set: real torch 1.0.0 fails on BoolStorage and BFloat16Storage (AttributeError); "
+        "torch/__init__.py at the release tags (torchfacts).",
 )
 TORCH_FUNCTION = Rule(
     "MOD013", "Rebuild function the target torch lacks", E,
@@ -90,6 +110,8 @@ TORCH_FUNCTION = Rule(
     why="torch.load fails with AttributeError or TypeError while rebuilding the tensor.",
     fix="Save plain dense CPU tensors in a state_dict: `{k: v.detach().cpu().contiguous() for k, v in "
     "model.state_dict().items()}`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence='torch/_utils.py at the release tags (torchfacts): the rebuild functions and their arities per release.',
 )
 NUMPY_PATH = Rule(
     "MOD014", "numpy module path the target numpy lacks", E,
@@ -98,12 +120,17 @@ NUMPY_PATH = Rule(
     "'No module named numpy._core' / '_core.multiarray'.",
     fix="Store plain Python numbers or torch tensors instead of numpy arrays/scalars "
     "(`torch.from_numpy(a)`, `float(x)`), or save with numpy 1.x.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Fidelity set: real torch 1.0.0 on CPython 2.7.18/3.7.8 fails with 'No module named _core.multiarray'"
+        " / 'numpy._core'.",
 )
 MAIN_CLASS = Rule(
     "MOD015", "Class pickled from __main__", E,
     what="An object of a class defined in the script that saved it (`__main__.Net`).",
     why="At load time `__main__` is the platform's server, which has no such class: AttributeError.",
     fix="Save `model.state_dict()` instead of the model object, and rebuild the model in customize_service.py.",
+    basis=Basis.SERVICE_FAILS,
+    evidence='Fidelity set: a class pickled from __main__ fails to load in another process (AttributeError).',
 )
 NOT_IMPORTABLE = Rule(
     "MOD016", "Class from a module that cannot be imported at load time", E,
@@ -111,6 +138,9 @@ NOT_IMPORTABLE = Rule(
     "library of the target Python.",
     why="torch.load imports that module to rebuild the object and fails with ImportError.",
     fix="Save a state_dict of tensors only; keep other objects out of the model file.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="pickle's find_class imports the module named in the file; a module absent on the target raises "
+        "ImportError.",
 )
 WHOLE_MODULE = Rule(
     "MOD017", "Whole nn.Module pickled instead of a state_dict", W,
@@ -118,6 +148,9 @@ WHOLE_MODULE = Rule(
     why="The specification asks for a state_dict; a pickled module binds the file to the class layout of "
     "the torch that saved it and breaks on other versions.",
     fix="Save `model.state_dict()` and load it into a model built in customize_service.py.",
+    basis=Basis.ADVICE,
+    evidence="Fidelity set: a whole torch.nn.Linear saved by torch 2.13 loads on torch 1.0.0 with a "
+        "SourceChangeWarning; the PyTorch example (examples_of_custom_scripts/pytorch) saves a state_dict.",
 )
 TORCHSCRIPT = Rule(
     "MOD018", "TorchScript archive", E,
@@ -126,6 +159,9 @@ TORCHSCRIPT = Rule(
     "file-format version.",
     fix="Save `model.state_dict()` with torch.save (legacy format for torch < 1.6), or script the model "
     "with the target torch version.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="torch.load cannot read a torch.jit.save archive; caffe2/serialize/inline_container.h gives the "
+        "newest format each release reads.",
 )
 PLAIN_PICKLE = Rule(
     "MOD019", "Plain pickle, not a torch.save file", E,
@@ -133,6 +169,9 @@ PLAIN_PICKLE = Rule(
     why="torch.load rejects it ('Invalid magic number; corrupt file?') after unpickling it once.",
     fix="Save with torch.save, or load it with pickle in customize_service.py and keep it out of the "
     "model file slot.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="torch/serialization.py legacy_load: a pickle without the magic number fails with 'Invalid magic "
+        "number; corrupt file?'.",
 )
 CODE_EXECUTION = Rule(
     "MOD020", "Pickle can execute code", E,
@@ -140,6 +179,9 @@ CODE_EXECUTION = Rule(
     "getattr chains, ...), computes names at load time, or mutates classes/modules.",
     why="Loading the file runs that code on the serving host: this is how malicious checkpoints work.",
     fix="Do not deploy the file. Re-create the weights from a trusted source as a plain state_dict.",
+    basis=Basis.SAFETY,
+    evidence="Unpickling calls every referenced callable (pickle module docs: 'Never unpickle data received from "
+        "an untrusted source').",
 )
 NOT_ALLOWED = Rule(
     "MOD021", "Global outside the weights allow-list", E,
@@ -147,6 +189,9 @@ NOT_ALLOWED = Rule(
     "OrderedDict, dtypes, simple data).",
     why="Any importable callable can be made to run code when unpickled; a weights file needs none.",
     fix="Save a state_dict of tensors only (`torch.save(model.state_dict(), f)`).",
+    basis=Basis.SAFETY,
+    evidence="pickle module docs: any importable callable can run code at load time; torch.load(weights_only=True)"
+        " allows only tensors and plain data.",
 )
 PACKAGE_CLASS = Rule(
     "MOD022", "Object of a class from the package", W,
@@ -154,6 +199,9 @@ PACKAGE_CLASS = Rule(
     why="Loading imports and runs package code, and the file breaks when that code changes; the "
     "specification asks for a state_dict.",
     fix="Save a state_dict and rebuild objects in customize_service.py.",
+    basis=Basis.ADVICE,
+    evidence="Loading imports and runs the package's own module: reviewed code, but the file breaks when that code"
+        " changes.",
 )
 HIDDEN_PICKLE = Rule(
     "MOD023", "Pickle that torch.load never reads", W,
@@ -162,30 +210,43 @@ HIDDEN_PICKLE = Rule(
     why="Other tools read it (and its references are checked here like the rest); in a weights file it has "
     "no purpose and can hide a payload.",
     fix="Save the object again with torch.save instead of editing the file.",
+    basis=Basis.SAFETY,
+    evidence="torch.load never reads the pickle, but other tools do; a pickle with no purpose in a weights file "
+        "can carry a payload.",
 )
 COMPRESSED = Rule(
     "MOD024", "Compressed zip member", W,
     what="A member of the zip archive is compressed; torch.save stores members uncompressed.",
     why="Compressed storages cannot be memory-mapped and show the file was rewritten by another tool.",
     fix="Save the object again with torch.save.",
+    basis=Basis.ADVICE,
+    evidence='torch.save writes stored (uncompressed) members; torch.load still reads compressed ones.',
 )
 BYTE_ORDER = Rule(
     "MOD025", "Big-endian model file", W,
     what="The file was written on a big-endian machine.",
     why="Old torch releases ignore the byte order and load byte-swapped garbage.",
     fix="Save the model on a little-endian machine.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="torch before 1.x ignores the byteorder record and loads byte-swapped values (wrong results, not an "
+        "exception). A warning because the load itself succeeds.",
 )
 OUT_OF_BAND = Rule(
     "MOD026", "Pickle needs out-of-band buffers", E,
     what="A pickle uses protocol 5 out-of-band buffers (NEXT_BUFFER).",
     why="torch.load supplies no buffers, so the load fails.",
     fix="Save with torch.save and its default protocol.",
+    basis=Basis.SERVICE_FAILS,
+    evidence='PEP 574: a pickle with NEXT_BUFFER fails without the buffers argument, which torch.load never passes.',
 )
 UNDECODABLE = Rule(
     "MOD027", "Python 2 string that Python 3 cannot decode", E,
     what="An 8-bit Python 2 string that is not valid UTF-8.",
     why="torch.load on Python 3 decodes such strings as UTF-8 and fails with UnicodeDecodeError.",
     fix="Save the file from Python 3, or store such data as bytes/tensors.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="torch.load on Python 3 decodes Python 2 str as UTF-8 by default (torch/serialization.py, "
+        "encoding='utf-8'): UnicodeDecodeError.",
 )
 
 RULES: tuple[Rule, ...] = (

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 import attrs
 
 from modeltemplates.engines import BASE_CLASSES, PLATFORM_MODULES, EngineSpec, MethodSpec, engine_spec
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.inspect.pyservice import BaseRef, ClassFact, FunctionFact, ImportFact, ServiceFacts
 from modeltemplates.runtime import Runtime
 
@@ -28,6 +28,9 @@ NO_SERVICE_CLASS = Rule(
     "class; without one the service cannot start and the deployment fails.",
     fix="Add the import statement of your engine (the finding gives it) and derive the service class "
     "from that base class.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_writing_model_inference_code: the inference class must inherit the engine's base "
+        "class (PTServingBaseService for PyTorch).",
 )
 SEVERAL_SERVICE_CLASSES = Rule(
     "SVC002", "Several service classes", W,
@@ -37,6 +40,9 @@ SEVERAL_SERVICE_CLASSES = Rule(
     "run the wrong preprocessing or never load the model.",
     fix="Keep one class deriving from the base class. Put shared code in a mixin that does not "
     "inherit the base class, or merge the classes.",
+    basis=Basis.ADVICE,
+    evidence="specifications_for_writing_model_inference_code documents one service class; which of several runs "
+        "is not documented.",
 )
 WRONG_BASE = Rule(
     "SVC003", "Base class from the wrong module or engine", E,
@@ -45,6 +51,9 @@ WRONG_BASE = Rule(
     why="The wrong module raises ImportError when the script is loaded; another engine's base class "
     "does not exist in the template's image or serves the model with the wrong framework.",
     fix="Use exactly the import statement of the template's engine from the platform's Table 1.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_writing_model_inference_code: the base class and its module per engine; another "
+        "module raises ImportError at load.",
 )
 INIT_MISSING = Rule(
     "SVC004", "The model-loading `__init__` is not rewritten", E,
@@ -53,6 +62,9 @@ INIT_MISSING = Rule(
     "the model; without a rewritten `__init__` the model is never loaded and every request fails.",
     fix="Define `__init__(self, model_name, model_path)`, call the base class's `__init__`, then build "
     "the network and load the weights from `model_path`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_writing_model_inference_code and examples_of_custom_scripts/pytorch: PyTorch "
+        "models must rewrite __init__ to build and load the network.",
 )
 BAD_SIGNATURE = Rule(
     "SVC005", "Rewritten method cannot take the platform's arguments", E,
@@ -63,6 +75,9 @@ BAD_SIGNATURE = Rule(
     "request.",
     fix="Use exactly the signatures of the spec: `__init__(self, model_name, model_path)` and "
     "`_preprocess(self, data)` / `_inference(self, data)` / `_postprocess(self, data)`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="specifications_for_writing_model_inference_code: the platform calls __init__(model_name, "
+        "model_path), _preprocess(data), _postprocess(data); another signature raises TypeError.",
 )
 INFERENCE_REWRITTEN = Rule(
     "SVC006", "`_inference` is rewritten", INFO,
@@ -70,6 +85,8 @@ INFERENCE_REWRITTEN = Rule(
     why="The spec advises against it: the rewritten method replaces the platform's built-in inference "
     "process, so the script owns running the model on every request.",
     fix="Rewrite only `_preprocess` and `_postprocess` unless you really need custom inference.",
+    basis=Basis.ADVICE,
+    evidence='specifications_for_writing_model_inference_code advises against rewriting _inference.',
 )
 SUPER_NO_ARGS = Rule(
     "SVC007", "`super()` without arguments on Python 2", E,
@@ -77,6 +94,8 @@ SUPER_NO_ARGS = Rule(
     why="Zero-argument `super()` exists only on Python 3. The script compiles, but the call raises "
     "`TypeError: super() takes at least 1 argument (0 given)` when it runs, e.g. on the first request.",
     fix="Name the class and the instance: `super(MyService, self).__init__(model_name, model_path)`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Python 2.7: 'TypeError: super() takes at least 1 argument (0 given)' when the call runs.",
 )
 RELATIVE_FILE = Rule(
     "SVC008", "File opened by a relative path", W,
@@ -86,6 +105,9 @@ RELATIVE_FILE = Rule(
     "working directory, so a relative path does not find the file shipped in the package.",
     fix="Build the path from the model location, e.g. "
     "`os.path.join(os.path.dirname(os.path.realpath(self.model_path)), 'label.json')`.",
+    basis=Basis.ADVICE,
+    evidence="model_package_specifications (modelarts_23_0091): 'You must use absolute paths to access these "
+        "files'. A warning because the code may set the working directory itself.",
 )
 RELATIVE_IMPORT = Rule(
     "SVC009", "Relative import beyond the package", E,
@@ -95,6 +117,8 @@ RELATIVE_IMPORT = Rule(
     "service never starts.",
     fix="Import modules of the model folder absolutely: `import helper` or `from mypkg import util` "
     "(the model folder is on the import path).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="CPython: 'Attempted relative import beyond toplevel package' when the script is imported.",
 )
 UNDECLARED_DEPENDENCY = Rule(
     "SVC010", "Third-party import neither preinstalled nor declared", W,
@@ -105,6 +129,9 @@ UNDECLARED_DEPENDENCY = Rule(
     "ImportError when the script is loaded.",
     fix="Add the package to `dependencies` in `config.json` (the finding names the pip distribution), "
     "or ship the module in the model folder.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="config.json specification Table 1 dependencies: only declared pip packages are installed; "
+        "ImportError otherwise. A warning because the image may preinstall it.",
 )
 NOT_IN_STDLIB = Rule(
     "SVC011", "Standard-library module of the other Python major version", E,
@@ -114,6 +141,9 @@ NOT_IN_STDLIB = Rule(
     why="The module does not exist on the target interpreter, so loading the script raises ImportError.",
     fix="Import the module's counterpart for the target version (the finding names it), or guard the "
     "import with `try: ... except ImportError:`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="The module does not exist in the target Python's standard library (e.g. urllib2 on 3.x, "
+        "urllib.request on 2.7): ImportError.",
 )
 
 RULES: tuple[Rule, ...] = (

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.inspect.pyparse import ParseResult, SyntaxProblem, parse
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -29,6 +29,9 @@ SYNTAX = Rule(
     "ran on a newer Python.",
     fix="Rewrite the construct for the template's Python version (the hint names it), or choose a "
     "template whose runtime matches the code.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Fidelity set (tests/data/fidelity/sources): the verdicts of real CPython 2.7.18 and 3.7.8; the "
+        "service imports customize_service.py and a SyntaxError stops it.",
 )
 ENCODING = Rule(
     "SRC002", "Source encoding the interpreter cannot read", E,
@@ -38,6 +41,8 @@ ENCODING = Rule(
     why="The file fails to import with SyntaxError before a line of it runs.",
     fix="Add `# -*- coding: utf-8 -*-` as line 1 or 2 (and save the file as UTF-8), or remove the "
     "non-ASCII characters.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="PEP 263 and the fidelity set: CPython 2.7 'Non-ASCII character ... but no encoding declared'.",
 )
 TABS = Rule(
     "SRC003", "Inconsistent use of tabs and spaces", E,
@@ -46,6 +51,8 @@ TABS = Rule(
     why="The file fails to import on a Python 3 runtime; on 2.7 the nesting may silently differ from "
     "what an editor with another tab width shows.",
     fix="Re-indent the file with spaces only (most editors: 'convert indentation to spaces').",
+    basis=Basis.SERVICE_FAILS,
+    evidence="CPython's tokenizer raises TabError on inconsistent tabs and spaces (fidelity set).",
 )
 FUTURE = Rule(
     "SRC004", "Unknown or misplaced __future__ import", E,
@@ -53,6 +60,8 @@ FUTURE = Rule(
     "`annotations`, for example) and must come before any other statement except the docstring.",
     why="The compiler rejects the module with SyntaxError.",
     fix="Remove the import (and the syntax that needs it) or move it to the top of the file.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="CPython: 'future feature ... is not defined' is a SyntaxError at import (fidelity set).",
 )
 LIMITS = Rule(
     "SRC005", "Source beyond the interpreter's limits", E,
@@ -61,6 +70,9 @@ LIMITS = Rule(
     "not parsed at all.",
     why="The import fails with MemoryError; such files are almost always generated data, not code.",
     fix="Flatten the nesting (build the structure in steps) or ship the data as a data file.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="CPython 2.7/3.7 Parser/parser.c MAXSTACK 1500: 's_push: parser stack overflow' (MemoryError) at "
+        "import. A file over this tool's own size limit is reported as a warning instead (not checked).",
 )
 NUL = Rule(
     "SRC006", "NUL bytes in Python source", E,
@@ -69,6 +81,8 @@ NUL = Rule(
     why="The file fails to import (3.x) or runs other code than it shows (2.7); NUL bytes usually mean "
     "a binary or UTF-16 file saved with a .py name.",
     fix="Save the file as UTF-8 text; remove stray NUL characters.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="CPython 3: 'source code string cannot contain null bytes' (ValueError) at import.",
 )
 
 RULES: tuple[Rule, ...] = (SYNTAX, ENCODING, TABS, FUTURE, LIMITS, NUL)
@@ -112,8 +126,9 @@ def check_source(path: str, data: bytes, python: tuple[int, int]) -> SourceResul
 def _finding(path: str, problem: SyntaxProblem, data: bytes, python: tuple[int, int]) -> Finding:
     version = f"{python[0]}.{python[1]}"
     rule = _RULE_OF_KIND.get(problem.kind, SYNTAX)
-    if problem.exc_type == "SizeLimit":
-        return LIMITS.finding(path, problem.message, line=None)
+    if problem.exc_type == "SizeLimit":  # this tool's own bound, not CPython's: not checked
+        return LIMITS.finding(path, f"{problem.message}: a limit of this tool, so the file was not checked",
+                              line=None, severity=W, hint="Raise Settings.max_text_bytes if the file is genuine.")
     said = problem.interpreter_says()
     construct, hint = _recognise(problem, _line(data, problem.source_line), python)
     message = f"Python {version} cannot import this file: {said}"
