@@ -316,7 +316,7 @@ def _check_root(package: Package, rules: LayoutRules) -> Iterable[Finding]:
             setting = "max_entries" if problem.kind == "too-many-entries" else "max_depth"
             yield WALK_LIMIT.finding(
                 problem.path, f"{problem.detail}: a limit of this tool, so the rest was not checked",
-                hint=f"Raise Settings.package.{setting} (modeltemplates.package.Limits) if the package really needs it.")
+                hint=f"Raise Settings.package.{setting} if the package really needs it.")
     for bad in package.ignore.problems:
         yield IGNORE_FILE.finding(IGNORE_FILE_NAME, f"{IGNORE_FILE_NAME} {bad.message}", line=bad.line)
 
