@@ -224,6 +224,9 @@ CONTROL_NAME = Rule(
     why="Such names garble or forge lines in logs, terminals and reports, and many upload tools and "
     "object stores reject or rewrite them, so the file may not arrive under the name the code opens.",
     fix="Rename the file using printable characters only.",
+    basis=Basis.ADVICE,
+    evidence="OBS object keys may hold any UTF-8 character, so the upload is accepted; the risk is to the "
+    "people and tools that read the name (forged report or log lines).",
 )
 
 RULES: tuple[Rule, ...] = (
