@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,37 +41,75 @@ class IgnoreProblem:
 
 @attrs.frozen
 class IgnoreRules:
-    """Compiled ignore patterns with the origin of each, for "ignored by ..." explanations."""
+    """Compiled ignore patterns with the origin of each, for "ignored by ..." explanations.
+
+    ``spec`` is ``None`` when the package has no ``.modelignore``: the defaults alone are matched
+    without pathspec, whose import costs more than the rest of a package walk.
+    """
 
     origins: tuple[str, ...]
-    spec: pathspec.GitIgnoreSpec = attrs.field(eq=False)
+    spec: pathspec.GitIgnoreSpec | None = attrs.field(eq=False)
     user_file: bool = False
     problems: tuple[IgnoreProblem, ...] = ()
 
     def match(self, path: str, *, is_dir: bool = False) -> str | None:
         """The origin of the deciding pattern if ``path`` is ignored, else ``None``."""
         probe = path + "/" if is_dir else path
+        if self.spec is None:
+            index = match_defaults(probe)
+            return None if index is None else self.origins[index]
         result = self.spec.check_file(probe)
         if result.include and result.index is not None:
             return self.origins[result.index]
         return None
 
 
+def match_defaults(probe: str) -> int | None:
+    """Index of the deciding :data:`DEFAULT_IGNORES` pattern for ``probe`` (a directory ends in ``/``).
+
+    Gitignore semantics for these patterns, as pathspec's ``GitIgnoreSpec`` applies them: none has
+    a slash before its end, so each matches one path component at any depth (``*`` within it);
+    ``name/`` matches directories only, and what lies below a matched component is matched too.
+    Every default includes; a pattern matching the last component itself outranks one matching a
+    folder above it, and among equals the later pattern decides. (A test compares this with
+    pathspec over every combination of the patterns' names.)
+    """
+    parts = probe.split("/")
+    dirs, last = parts[:-1], parts[-1]
+    best: tuple[int, int] | None = None
+    for index, (name, dir_only) in enumerate(_DEFAULT_PARTS):
+        if not dir_only and last and fnmatchcase(last, name):
+            rank = (2, index)
+        elif any(fnmatchcase(part, name) for part in dirs if part):
+            rank = (1, index)
+        else:
+            continue
+        if best is None or rank > best:
+            best = rank
+    return None if best is None else best[1]
+
+
+_DEFAULT_PARTS: tuple[tuple[str, bool], ...] = tuple(
+    (pattern.rstrip("/"), pattern.endswith("/")) for pattern in DEFAULT_IGNORES
+)
+
+
 def build_rules(user_lines: list[tuple[int, str]], *, user_file: bool = False,
                 problems: tuple[IgnoreProblem, ...] = ()) -> IgnoreRules:
     """Compile the defaults followed by the user's lines; unusable lines become problems."""
-    import pathspec
-
     lines: list[str] = []
     origins: list[str] = []
     bad: list[IgnoreProblem] = list(problems)
     for pattern in DEFAULT_IGNORES:
         lines.append(pattern)
         origins.append(f"default pattern '{pattern}'")
-    for number, text in user_lines:
-        stripped = text.rstrip("\r")
-        if not stripped.strip() or stripped.startswith("#"):
-            continue
+    patterns = [(number, text.rstrip("\r")) for number, text in user_lines]
+    patterns = [(number, text) for number, text in patterns if text.strip() and not text.startswith("#")]
+    if not patterns:  # the defaults alone: matched without pathspec (see match_defaults)
+        return IgnoreRules(origins=tuple(origins), spec=None, user_file=user_file, problems=tuple(bad))
+    import pathspec
+
+    for number, stripped in patterns:
         try:
             pathspec.GitIgnoreSpec.from_lines([stripped])
         except Exception as exc:  # pathspec raises its own error types for bad patterns

@@ -1,0 +1,69 @@
+"""Start-up cost: a validate run imports only what the package at hand needs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pathspec
+
+from modeltemplates.ignore import DEFAULT_IGNORES, build_rules, match_defaults
+from tests.builders import PackageBuilder
+
+
+def _names() -> list[str]:
+    """Every default pattern's own name, near misses, and names two patterns match at once."""
+    names = ["model.pth", "x.py", "a", "__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git", ".svn",
+             ".hg", ".modelignore", "._", "._x", "._x.pyc", "m.pyc", "m.pyo", ".pyc", "x.pyc.txt",
+             "__pycache__x", ".git.keep", "DS_Store", "._.git", ".modelignore.bak", "pyc"]
+    return names
+
+
+def test_defaults_match_like_pathspec() -> None:
+    """The pathspec-free matcher of the defaults decides exactly as pathspec's GitIgnoreSpec."""
+    spec = pathspec.GitIgnoreSpec.from_lines(list(DEFAULT_IGNORES))
+    names = _names()
+    probes: list[str] = []
+    for depth in (1, 2, 3):
+        for parts in itertools.product(names, repeat=depth):
+            path = "/".join(parts)
+            probes.extend((path, path + "/"))
+    assert len(probes) > 20000
+    for probe in probes:
+        result = spec.check_file(probe)
+        expected = result.index if result.include else None
+        assert match_defaults(probe) == expected, probe
+
+
+def test_rules_without_user_patterns_do_not_compile_pathspec() -> None:
+    rules = build_rules([(1, "# only a comment"), (2, ""), (3, "   \r")], user_file=True)
+    assert rules.spec is None
+    assert rules.match("a/__pycache__", is_dir=True) == "default pattern '__pycache__/'"
+    assert rules.match("a/__pycache__") is None
+    assert rules.match("x/m.pyc") == "default pattern '*.pyc'"
+    with_user = build_rules([(1, "*.log")], user_file=True)
+    assert with_user.spec is not None
+    assert with_user.match("a/b.log") == ".modelignore line 1"
+
+
+def _imported_by_validate(root: Path, modules: tuple[str, ...]) -> list[str]:
+    code = (
+        "import sys, contextlib, io, json\n"
+        "from modeltemplates.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['validate', {str(root)!r}])\n"
+        f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_validate_imports_pathspec_only_for_a_modelignore(pkg: PackageBuilder) -> None:
+    pkg.valid()
+    assert _imported_by_validate(pkg.root, ("pathspec", "torch", "numpy")) == []
+    pkg.write(".modelignore", "*.log\n")
+    assert _imported_by_validate(pkg.root, ("pathspec", "torch", "numpy")) == ["pathspec"]
