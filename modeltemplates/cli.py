@@ -10,7 +10,7 @@ import difflib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from modeltemplates import __version__
 from modeltemplates._registry import REGISTRY, TemplateError, get_template, list_templates
@@ -19,6 +19,9 @@ from modeltemplates.manifest import ManifestError, PackageInvalid
 from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult, repository_base
 from modeltemplates.safetext import shown
 from modeltemplates.template import Template
+
+if TYPE_CHECKING:
+    from modeltemplates.cache import ResultCache
 
 #: Every --format of ``validate`` (kept here so ``--help`` needs no renderer imported).
 FORMATS = ("text", "json", "sarif", "github", "junit")
@@ -72,6 +75,19 @@ def add_package_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--template", "-t", default=DEFAULT_TEMPLATE,
                    help=f"template id, title or alias (default: {DEFAULT_TEMPLATE})")
     p.add_argument("--io-mode", help="override the template's default I/O mode, where allowed")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="keep per-file results here (default: $MODELTEMPLATES_CACHE, else the user's cache folder)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
+
+
+def _cache(args: argparse.Namespace) -> ResultCache | None:
+    """The result cache the options (or ``MODELTEMPLATES_CACHE``) ask for; ``None`` when off."""
+    from modeltemplates.cache import ResultCache, default_cache_dir
+
+    if args.no_cache:
+        return None
+    folder = args.cache_dir or default_cache_dir()
+    return ResultCache(folder) if folder is not None else None
 
 
 def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -136,7 +152,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _check(path: str, template: Template, args: argparse.Namespace) -> PackageResult:
     """One package's result; a path that cannot be checked is a result with an ``error``."""
     try:
-        inspection = template.inspect(path, io_mode=args.io_mode, deep=args.deep)
+        inspection = template.inspect(path, io_mode=args.io_mode, deep=args.deep, cache=_cache(args))
     except (OSError, ValueError) as exc:
         return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
     root = os.fspath(inspection.package.root)
@@ -163,7 +179,8 @@ def _write_report(run: RunResult, args: argparse.Namespace, out: TextIO) -> None
 def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     template = get_template(args.template)
     try:
-        manifest = template.build_manifest(args.path, io_mode=args.io_mode, allow_errors=args.allow_errors)
+        manifest = template.build_manifest(args.path, io_mode=args.io_mode, allow_errors=args.allow_errors,
+                                           cache=_cache(args))
     except PackageInvalid as exc:
         from modeltemplates.report.text import render_text
 

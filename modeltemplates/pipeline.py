@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from modeltemplates.cache import digest
 from modeltemplates.checks import textfiles
 from modeltemplates.checks.internal import check_failed
 from modeltemplates.checks.layout import LayoutResult, check_layout
 from modeltemplates.findings import Finding, Report
 from modeltemplates.package import Entry, Limits, Package, open_package
+from modeltemplates.template import ModelFileCheck
 
 if TYPE_CHECKING:
+    from modeltemplates.cache import ResultCache
     from modeltemplates.inspect.torchfile import TorchLimits
     from modeltemplates.iomodes import IOMode
     from modeltemplates.template import Template
@@ -63,7 +66,13 @@ def inspect_package(
     io_mode: str | IOMode | None = None,
     deep: bool = False,
     settings: Settings | None = None,
+    cache: ResultCache | None = None,
 ) -> Inspection:
+    """Run every check on the package at ``path``.
+
+    ``cache`` (a :class:`~modeltemplates.cache.ResultCache`) remembers per-file results between
+    runs; the report is the same with or without it.
+    """
     settings = settings or Settings()
     mode = template.resolve_io_mode(io_mode)
     runtime = template.runtime
@@ -89,21 +98,20 @@ def inspect_package(
         findings.extend(textfiles.check_conflict_markers(entry.path, data))
 
     # Python sources: syntax as the target interpreter sees it; the inference script's service class.
-    from modeltemplates.checks.syntax import check_source
-
     script_tree = None
+    script_ok = False  # the inference script parses (its tree may still be unbuilt when cached)
     for entry in layout.python_files:
         data = texts.get(entry.path)
         if data is None:
             continue
-        try:
-            result = check_source(entry.path, data, runtime.python_version)
-        except Exception as exc:  # never let one odd file end the run: say so instead
-            findings.append(check_failed(entry.path, "Python source", exc))
+        is_script = entry is layout.inference_script
+        source_findings, ok, tree, failure = _check_python(entry.path, data, runtime.python_version, cache)
+        if failure is not None:
+            findings.append(failure)
             continue
-        findings.extend(result.findings)
-        if entry is layout.inference_script:
-            script_tree = result.parse.tree
+        findings.extend(source_findings)
+        if is_script:
+            script_ok, script_tree = ok, tree
 
     # config.json, when the package brings one.
     config: Mapping[str, Any] | None = None
@@ -112,36 +120,62 @@ def inspect_package(
     # is neither local, standard library nor preinstalled in the template's image will fail.
     declared: frozenset[str] = frozenset()
     if layout.config_file is not None and layout.config_file.path in texts:
-        from modeltemplates.checks.configfile import check_config
-
-        try:
-            from modeltemplates.inspect.jsontext import Limits as JsonLimits
-
-            json_limits = JsonLimits(max_bytes=settings.max_config_bytes, max_depth=settings.max_json_depth,
-                                     max_values=settings.max_json_values)
-            cfg = check_config(layout.config_file.path, texts[layout.config_file.path], runtime, mode,
-                               limits=json_limits)
-        except Exception as exc:
-            findings.append(check_failed(layout.config_file.path, "config.json", exc))
-        else:
-            findings.extend(cfg.findings)
-            config = cfg.config
+        config_path = layout.config_file.path
+        config_data = texts[config_path]
+        json_limits = (settings.max_config_bytes, settings.max_json_depth, settings.max_json_values)
+        key = cache.key("config", config_path, runtime, mode.id, json_limits, digest(config_data)) if cache else ""
+        stored = _restore(cache, "config", key, ("config",))
+        if stored is not None:
+            cfg_findings, (config,) = stored
+            findings.extend(cfg_findings)
             if config is not None:
                 declared = _declared_packages(config)
-
-    if layout.inference_script is not None and script_tree is not None:
-        from modeltemplates.checks.service import check_service, summarize_imports
-        from modeltemplates.inspect.pyservice import analyze_service
-
-        try:
-            service = analyze_service(script_tree, runtime.python_version)
-            findings.extend(check_service(layout.inference_script.path, service, runtime, modules, declared))
-            imports = summarize_imports(service, runtime, modules)
-        except Exception as exc:
-            findings.append(check_failed(layout.inference_script.path, "service class", exc))
         else:
-            facts["service"] = service.to_dict()
-            facts["imports"] = imports.to_dict()
+            from modeltemplates.checks.configfile import check_config
+
+            try:
+                from modeltemplates.inspect.jsontext import Limits as JsonLimits
+
+                limits = JsonLimits(max_bytes=settings.max_config_bytes, max_depth=settings.max_json_depth,
+                                    max_values=settings.max_json_values)
+                cfg = check_config(config_path, config_data, runtime, mode, limits=limits)
+            except Exception as exc:
+                findings.append(check_failed(config_path, "config.json", exc))
+            else:
+                findings.extend(cfg.findings)
+                config = cfg.config
+                if config is not None:
+                    declared = _declared_packages(config)
+                _remember(cache, "config", key, cfg.findings, config=config)
+
+    if layout.inference_script is not None and script_ok:
+        script = layout.inference_script
+        script_data = texts[script.path]
+        key = ""
+        if cache is not None:
+            key = cache.key("service", script.path, runtime, digest(script_data), sorted(modules), sorted(declared))
+        stored = _restore(cache, "service", key, ("service", "imports"))
+        if stored is not None:
+            service_findings, (facts["service"], facts["imports"]) = stored
+            findings.extend(service_findings)
+        else:
+            from modeltemplates.checks.service import check_service, summarize_imports
+            from modeltemplates.inspect.pyservice import analyze_service
+
+            try:
+                if script_tree is None:  # the syntax verdict came from the cache; the tree did not
+                    script_tree = _parse_tree(script_data, runtime.python_version, script.path)
+                service = analyze_service(script_tree, runtime.python_version)
+                service_findings = list(check_service(script.path, service, runtime, modules, declared))
+                imports = summarize_imports(service, runtime, modules)
+            except Exception as exc:
+                findings.append(check_failed(script.path, "service class", exc))
+            else:
+                findings.extend(service_findings)
+                facts["service"] = service.to_dict()
+                facts["imports"] = imports.to_dict()
+                _remember(cache, "service", key, service_findings,
+                          service=facts["service"], imports=facts["imports"])
 
     # Model files: engine-specific, streamed.
     model_facts: dict[str, Mapping[str, Any]] = {}
@@ -150,7 +184,14 @@ def inspect_package(
             continue
         try:
             with package.open(entry) as f:
-                checked = template.check_model_file(entry.path, f, entry.size, modules, settings)
+                key = _model_key(cache, template, entry.path, f, modules=modules, settings=settings)
+                stored = _restore(cache, "model", key, ("facts",))
+                if stored is not None:
+                    checked = ModelFileCheck(findings=tuple(stored[0]), facts=stored[1][0])
+                else:
+                    checked = template.check_model_file(entry.path, f, entry.size, modules, settings)
+                    if key and _model_key(cache, template, entry.path, f, modules=modules, settings=settings) == key:
+                        _remember(cache, "model", key, checked.findings, facts=checked.facts)
         except OSError as exc:
             findings.append(_unreadable(entry, exc))
             continue
@@ -173,6 +214,81 @@ def inspect_package(
         template=template, package=package, io_mode=mode, layout=layout, report=report,
         model_facts=model_facts, config=config,
     )
+
+
+def _check_python(
+    path: str, data: bytes, python: tuple[int, int], cache: ResultCache | None
+) -> tuple[list[Finding], bool, Any, Finding | None]:
+    """Syntax findings of one source, whether it parses, its tree (``None`` when the verdict came
+    from the cache) and a finding when the check itself failed."""
+    key = cache.key("source", path, python, digest(data)) if cache is not None else ""
+    stored = _restore(cache, "source", key, ("ok",))
+    if stored is not None and isinstance(stored[1][0], bool):
+        return stored[0], stored[1][0], None, None
+    from modeltemplates.checks.syntax import check_source
+
+    try:
+        result = check_source(path, data, python)
+    except Exception as exc:  # never let one odd file end the run: say so instead
+        return [], False, None, check_failed(path, "Python source", exc)
+    ok = result.parse.tree is not None
+    _remember(cache, "source", key, result.findings, ok=ok)
+    return list(result.findings), ok, result.parse.tree, None
+
+
+def _parse_tree(data: bytes, python: tuple[int, int], path: str) -> Any:
+    from modeltemplates.inspect.pyparse import parse
+
+    tree = parse(data, python, path).tree
+    if tree is None:  # pragma: no cover - the cached verdict said it parses
+        raise ValueError("the source no longer parses")
+    return tree
+
+
+def _restore(
+    cache: ResultCache | None, kind: str, key: str, fields: tuple[str, ...]
+) -> tuple[list[Finding], tuple[Any, ...]] | None:
+    """A cached result: its findings and ``fields``; ``None`` for a miss or a malformed entry."""
+    if cache is None or not key:
+        return None
+    value = cache.get(kind, key)
+    if value is None:
+        return None
+    try:
+        restored = [Finding.from_dict(f) for f in value["findings"]]
+        return restored, tuple(value[name] for name in fields)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _remember(cache: ResultCache | None, kind: str, key: str, found: Any, **fields: Any) -> None:
+    if cache is not None and key:
+        cache.put(kind, key, {"findings": [f.to_dict() for f in found], **fields})
+
+
+def _model_key(
+    cache: ResultCache | None, template: Template, path: str, f: Any, *, modules: frozenset[str], settings: Settings
+) -> str:
+    """The key of a model file's result: its file identity, the template and the reader's limits.
+
+    Only for the checks this package ships (a plugin's own reader may depend on more) and only for
+    files old enough to be identified by their metadata (:func:`~modeltemplates.cache.file_identity`).
+    """
+    if cache is None or not type(template).check_model_file.__module__.startswith("modeltemplates."):
+        return ""
+    import time
+
+    from modeltemplates.cache import file_identity
+
+    try:
+        identity = file_identity(os.fstat(f.fileno()), time.time())
+    except (OSError, AttributeError, ValueError):
+        return ""
+    if identity is None:
+        return ""
+    kind = type(template)
+    return cache.key("model", f"{kind.__module__}.{kind.__qualname__}", template.runtime, path, identity,
+                     sorted(modules), repr(settings.torch))
 
 
 def _read(package: Package, entry: Entry, limit: int) -> bytes | None:

@@ -19,6 +19,7 @@ from modeltemplates.layout import LayoutRules
 from modeltemplates.runtime import Runtime
 
 if TYPE_CHECKING:
+    from modeltemplates.cache import ResultCache
     from modeltemplates.iomodes import IOMode
     from modeltemplates.manifest import Manifest
     from modeltemplates.pipeline import Inspection, Settings
@@ -197,11 +198,16 @@ class Template:
         io_mode: str | IOMode | None = None,
         deep: bool = False,
         settings: Settings | None = None,
+        cache: ResultCache | None = None,
     ) -> Inspection:
-        """Run every check and keep what they found (the package, facts and the report)."""
+        """Run every check and keep what they found (the package, facts and the report).
+
+        ``cache`` remembers per-file results between runs (:mod:`modeltemplates.cache`); the
+        report is the same with or without it.
+        """
         from modeltemplates.pipeline import inspect_package
 
-        return inspect_package(self, path, io_mode=io_mode, deep=deep, settings=settings)
+        return inspect_package(self, path, io_mode=io_mode, deep=deep, settings=settings, cache=cache)
 
     def validate(
         self,
@@ -210,13 +216,14 @@ class Template:
         io_mode: str | IOMode | None = None,
         deep: bool = False,
         settings: Settings | None = None,
+        cache: ResultCache | None = None,
     ) -> Report:
         """Check a package folder. Problems with the package are findings, never exceptions.
 
         Raises ``FileNotFoundError``/``NotADirectoryError`` only when ``path`` is not a folder, and
         ``ValueError`` when ``io_mode`` is unknown or may not be chosen for this template.
         """
-        return self.inspect(path, io_mode=io_mode, deep=deep, settings=settings).report
+        return self.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache).report
 
     def build_manifest(
         self,
@@ -227,6 +234,7 @@ class Template:
         workers: int | None = None,
         settings: Settings | None = None,
         progress: ProgressCallback | None = None,
+        cache: ResultCache | None = None,
     ) -> Manifest:
         """The manifest the platform needs for this package (see :mod:`modeltemplates.manifest`).
 
@@ -236,7 +244,7 @@ class Template:
         """
         from modeltemplates.manifest import manifest_for
 
-        inspection = self.inspect(path, io_mode=io_mode, settings=settings)
+        inspection = self.inspect(path, io_mode=io_mode, settings=settings, cache=cache)
         return manifest_for(inspection, allow_errors=allow_errors, workers=workers, progress=progress)
 
     def __repr__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,12 @@ SHARED = DATA
 def pkg(tmp_path: Path) -> PackageBuilder:
     """A fresh ``model/`` folder builder under tmp_path."""
     return PackageBuilder(tmp_path / "model")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _result_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The CLI's result cache goes to a temporary folder, never the user's (MODELTEMPLATES_CACHE)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MODELTEMPLATES_CACHE", str(tmp_path_factory.mktemp("result-cache")))
+    yield
+    patch.undo()

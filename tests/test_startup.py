@@ -16,10 +16,9 @@ from tests.builders import PackageBuilder
 
 def _names() -> list[str]:
     """Every default pattern's own name, near misses, and names two patterns match at once."""
-    names = ["model.pth", "x.py", "a", "__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git", ".svn",
+    return ["model.pth", "x.py", "a", "__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git", ".svn",
              ".hg", ".modelignore", "._", "._x", "._x.pyc", "m.pyc", "m.pyo", ".pyc", "x.pyc.txt",
              "__pycache__x", ".git.keep", "DS_Store", "._.git", ".modelignore.bak", "pyc"]
-    return names
 
 
 def test_defaults_match_like_pathspec() -> None:
