@@ -27,7 +27,7 @@ from modeltemplates.manifest import FileRecord, Manifest, ManifestError, Package
 from modeltemplates.pipeline import Settings
 from modeltemplates.progress import Progress
 from modeltemplates.runtime import Runtime
-from modeltemplates.template import ModelFileCheck, Template, TemplateDescription
+from modeltemplates.template import ModelFileCheck, ModelSetContext, Template, TemplateDescription
 
 __version__ = "0.1.0"
 
@@ -41,6 +41,7 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "ModelFileCheck",
+    "ModelSetContext",
     "PackageInvalid",
     "Progress",
     "Report",

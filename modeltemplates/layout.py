@@ -58,11 +58,15 @@ class LayoutRules:
     config_file: FileRule
     custom_packages: bool = True
     helper_modules: bool = True
+    #: When the model is several files (MXNet's symbol and params, Caffe's network and weights),
+    #: one rule per part; ``model_file`` then matches any part. Empty: the model is one file.
+    model_parts: tuple[FileRule, ...] = ()
 
     def statements(self) -> tuple[str, ...]:
         """The rules in words, one sentence each."""
         out = [f"The package folder must be named `{self.root_name}`."]
-        out.extend(rule.describe() for rule in (self.model_file, self.inference_script, self.config_file))
+        model_rules = self.model_parts or (self.model_file,)
+        out.extend(rule.describe() for rule in (*model_rules, self.inference_script, self.config_file))
         if self.custom_packages:
             out.append("Custom Python packages (folders with `__init__.py`) may sit in the package folder.")
         if self.helper_modules:
@@ -78,4 +82,5 @@ class LayoutRules:
             "config_file": self.config_file.to_dict(),
             "custom_packages": self.custom_packages,
             "helper_modules": self.helper_modules,
+            "model_parts": [rule.to_dict() for rule in self.model_parts],
         }

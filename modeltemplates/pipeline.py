@@ -204,6 +204,23 @@ def inspect_package(
             findings.extend(template.deep_check_model_file(
                 str(package.absolute(entry)), checked.facts, settings.deep_timeout, path=entry.path))
 
+    from modeltemplates.template import ModelSetContext
+
+    script = layout.inference_script
+    set_context = ModelSetContext(
+        model_files=tuple(e.path for e in layout.model_files),
+        model_facts=model_facts,
+        files=frozenset(e.path for e in package.files()),
+        package_modules=modules,
+        script_path=script.path if script is not None else None,
+        script_source=texts.get(script.path) if script is not None else None,
+        config=config,
+    )
+    try:
+        findings.extend(template.check_model_set(set_context))
+    except Exception as exc:  # one engine's cross-file check never ends the run
+        findings.append(check_failed("", "model files together", exc))
+
     facts.update(_package_facts(package, layout, mode))
     if model_facts:
         facts["model_files"] = dict(model_facts)

@@ -12,6 +12,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.layout",
     "modeltemplates.checks.textfiles",
     "modeltemplates.checks.modelfile",
+    "modeltemplates.engines.mxnet.checks",
     "modeltemplates.deepcheck",
     "modeltemplates.checks.syntax",
     "modeltemplates.checks.service",

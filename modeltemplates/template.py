@@ -35,6 +35,29 @@ class ModelFileCheck:
 
 
 @attrs.frozen
+class ModelSetContext:
+    """What :meth:`Template.check_model_set` sees: every model file's facts plus the package around them.
+
+    Engines whose model is several files (MXNet's symbol and params, Caffe's network and weights)
+    check here that the files belong together and agree with each other and with the code.
+    """
+
+    #: Package path of every model file the layout found, readable or not.
+    model_files: tuple[str, ...]
+    #: Facts of each model file its inspector read (``ModelFileCheck.facts``), by path.
+    model_facts: Mapping[str, Mapping[str, Any]]
+    #: Every file of the package (after ``.modelignore``), by path.
+    files: frozenset[str]
+    #: Top-level module names the package provides.
+    package_modules: frozenset[str]
+    #: The inference script's path and bytes, when there is one and it could be read.
+    script_path: str | None = None
+    script_source: bytes | None = None
+    #: config.json's content, when it was read.
+    config: Mapping[str, Any] | None = None
+
+
+@attrs.frozen
 class TemplateDescription:
     """What :meth:`Template.describe` returns: everything a UI or another tool shows of a template."""
 
@@ -179,6 +202,10 @@ class Template:
     ) -> ModelFileCheck:
         """Inspect one model file. The base class knows no engine format and reports nothing."""
         return ModelFileCheck()
+
+    def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...]:
+        """Check the model files together, after each was inspected. The base class has nothing to say."""
+        return ()
 
     def deep_check_model_file(
         self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""

@@ -264,7 +264,7 @@ def check_layout(package: Package, rules: LayoutRules, runtime: Runtime) -> Layo
     findings: list[Finding] = []
     findings.extend(_check_root(package, rules))
     findings.extend(_check_entries(package))
-    model_files, f = _check_model_files(package, rules.model_file)
+    model_files, f = _check_model_files(package, rules.model_file, rules.model_parts)
     findings.extend(f)
     script, f = _check_named_file(package, rules.inference_script, SCRIPT_MISPLACED, SCRIPT_DUPLICATE,
                                   SCRIPT_MISNAMED)
@@ -446,7 +446,9 @@ def _suggest_pattern(e: Entry) -> str:
     return e.name
 
 
-def _check_model_files(package: Package, rule: FileRule) -> tuple[tuple[Entry, ...], list[Finding]]:
+def _check_model_files(
+    package: Package, rule: FileRule, parts: tuple[FileRule, ...] = ()
+) -> tuple[tuple[Entry, ...], list[Finding]]:
     findings: list[Finding] = []
     candidates = [e for e in package.files() if rule.matches(e.name)]
     top = tuple(e for e in candidates if e.at_top)
@@ -454,15 +456,26 @@ def _check_model_files(package: Package, rule: FileRule) -> tuple[tuple[Entry, .
         if not e.at_top:
             findings.append(MODEL_NESTED.finding(
                 e.path, f"'{e.path}' looks like a model file but is not at the top of the package"))
+    if parts:
+        # A model of several files: each part is required and counted on its own.
+        for part in parts:
+            found = [e for e in top if part.matches(e.name)]
+            findings.extend(_count_model_files(found, part))
+        return top, findings
+    findings.extend(_count_model_files(list(top), rule))
+    return top, findings
+
+
+def _count_model_files(top: list[Entry], rule: FileRule) -> Iterable[Finding]:
     if not top and rule.required:
         expected = " or ".join(rule.suffixes) or " or ".join(rule.names)
-        findings.append(MODEL_MISSING.finding("", f"no {expected} file at the top of the package"))
+        what = "" if rule.role == "model file" else f" ({rule.role})"
+        yield MODEL_MISSING.finding("", f"no {expected} file{what} at the top of the package")
     if len(top) > rule.max_count:
         names = ", ".join(f"'{e.path}'" for e in top)
         for e in top:
-            findings.append(MODEL_SEVERAL.finding(
-                e.path, f"{len(top)} model files at the top of the package ({names}); one model per package"))
-    return top, findings
+            yield MODEL_SEVERAL.finding(
+                e.path, f"{len(top)} model files at the top of the package ({names}); one model per package")
 
 
 def _near_miss(name: str, wanted: str) -> bool:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
+import attrs
+
 from modeltemplates.findings import Finding
 from modeltemplates.layout import FileRule, LayoutRules
-from modeltemplates.template import ModelFileCheck, Template
+from modeltemplates.template import ModelFileCheck, ModelSetContext, Template
 
 if TYPE_CHECKING:
     from modeltemplates.pipeline import Settings
@@ -83,4 +85,62 @@ class PyTorchPy37(PyTorchTemplate):
     reference = "ModelArts: PyTorch-py37 General Template (modelarts_23_0166)"
 
 
-BUILTIN_TEMPLATES: tuple[type[Template], ...] = (PyTorchPy27, PyTorchPy37)
+class MXNetTemplate(Template):
+    """Shared by the MXNet templates (modelarts_23_0163/0164): a symbol and its parameters, read statically.
+
+    The page's example is ``resnet-50-symbol.json`` (network) and ``resnet-50-0000.params``
+    (parameters), both mandatory, beside the optional ``customize_service.py``.
+    """
+
+    abstract: ClassVar[bool] = True
+    engine: ClassVar[str] = "MXNet"
+    engine_version: ClassVar[str] = "1.2.1"
+    layout: ClassVar[LayoutRules] = attrs.evolve(
+        modelarts_layout(("-symbol.json", ".params")),
+        model_file=FileRule(role="model file", suffixes=("-symbol.json", ".params"), required=True, max_count=2),
+        model_parts=(
+            FileRule(role="network definition `<name>-symbol.json`", suffixes=("-symbol.json",), required=True),
+            FileRule(role="parameters `<name>-<epoch>.params`", suffixes=(".params",), required=True),
+        ),
+    )
+
+    def check_model_file(
+        self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
+    ) -> ModelFileCheck:
+        from modeltemplates.engines.mxnet.checks import check_file
+
+        findings, facts = check_file(path, f, size)
+        return ModelFileCheck(findings=tuple(findings), facts=facts)
+
+    def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...]:
+        from modeltemplates.engines.mxnet.checks import check_pair
+
+        return tuple(check_pair(context.model_files, context.model_facts, context.files,
+                                context.script_path, context.script_source))
+
+
+class MXNetPy27(MXNetTemplate):
+    id = "mxnet-py27"
+    title = "MXNet-py27"
+    aliases = ("MXNet-py27 General Template", "mxnet_py27")
+    python = "2.7"
+    summary = (
+        "AI engine MXNet 1.2.1 on Python 2.7. Input and output mode 'undefined' by default; another "
+        "mode may be chosen. Select the `model` folder holding the symbol and parameters files."
+    )
+    reference = "ModelArts: MXNet-py27 General Template (modelarts_23_0163)"
+
+
+class MXNetPy37(MXNetTemplate):
+    id = "mxnet-py37"
+    title = "MXNet-py37"
+    aliases = ("MXNet-py37 General Template", "mxnet_py37")
+    python = "3.7"
+    summary = (
+        "AI engine MXNet 1.2.1 on Python 3.7. Input and output mode 'undefined' by default; another "
+        "mode may be chosen. Select the `model` folder holding the symbol and parameters files."
+    )
+    reference = "ModelArts: MXNet-py37 General Template (modelarts_23_0164)"
+
+
+BUILTIN_TEMPLATES: tuple[type[Template], ...] = (PyTorchPy27, PyTorchPy37, MXNetPy27, MXNetPy37)

@@ -1,0 +1,348 @@
+"""MXNet model-file rules: will MXNet 1.2.1 load this symbol and these parameters, and do they agree?
+
+Per file: :func:`check_symbol_file` and :func:`check_params_file` read one file each (never MXNet)
+and say what 1.2.1 cannot read. Together: :func:`check_pair` matches each symbol with its params
+file the way ``mx.model.load_checkpoint(prefix, epoch)`` does (``prefix-symbol.json`` and
+``prefix-%04d.params``), compares what the graph needs with what the file holds, and compares the
+epoch with the one the inference code loads where the code says it literally.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+from modeltemplates.engines.mxnet import facts
+from modeltemplates.findings import Finding, Rule, Severity
+
+__all__ = ["PARAMS_SUFFIX", "RULES", "SYMBOL_SUFFIX", "check_file", "check_pair"]
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+SYMBOL_SUFFIX = "-symbol.json"
+PARAMS_SUFFIX = ".params"
+
+NOT_SYMBOL = Rule(
+    "MXN001", "Not a readable MXNet symbol file", E,
+    what="The `-symbol.json` file is empty, not JSON, or JSON that is not an MXNet graph (nodes with op, "
+    "name and inputs that name earlier nodes, heads, the mxnet_version attribute).",
+    why="`mx.sym.load` on the platform fails on it, so the service cannot build the network.",
+    fix="Export the network again with `sym.save('<name>-symbol.json')` (or `HybridBlock.export`).",
+)
+NOT_PARAMS = Rule(
+    "MXN002", "Not an MXNet parameters file", E,
+    what="The `.params` file is empty or does not start with the NDArray-list magic 0x112 that "
+    "`mx.nd.save` writes.",
+    why="`mx.nd.load` fails with 'Invalid NDArray file format'.",
+    fix="Save the parameters with `mx.model.save_checkpoint` or `mx.nd.save` (or `HybridBlock.export`).",
+)
+CORRUPT_PARAMS = Rule(
+    "MXN003", "Corrupt or truncated MXNet parameters file", E,
+    what="The parameters file ends inside an array, has names that do not match its arrays, an unknown "
+    "storage type or a malformed shape.",
+    why="`mx.nd.load` fails with 'Invalid NDArray file format' or reads garbage.",
+    fix="Copy the file again (compare checksums) or save it again with MXNet.",
+)
+LIMITS = Rule(
+    "MXN004", "MXNet model file exceeds inspection limits", E,
+    what="The file is larger, deeper or has more nodes, arrays or dimensions than this checker reads.",
+    why="Real checkpoints stay far inside these bounds; files beyond them are built to exhaust whoever "
+    "reads them.",
+    fix="Check the file is a genuine checkpoint; raise the limits in the settings if it is.",
+)
+UNKNOWN_OP = Rule(
+    "MXN010", "Operator MXNet 1.2.1 does not have", E,
+    what="A node of the symbol uses an operator that MXNet 1.2.1 does not register (it was added later, "
+    "or comes from a custom build or plugin).",
+    why="Loading the symbol fails in nnvm's LoadJSON ('Operator X is not registered'), so the service "
+    "never starts.",
+    fix="Rebuild the network with operators MXNet 1.2.1 has (the finding names the nodes), or use a "
+    "custom image with a newer MXNet.",
+)
+NEWER_SYMBOL = Rule(
+    "MXN011", "Symbol saved by a newer MXNet", W,
+    what="The symbol's mxnet_version attribute is above 1.2.1's (10201).",
+    why="MXNet 1.2.1 loads it with the warning 'loading symbol saved by MXNet version ... with lower "
+    "version ... May cause undefined behavior': attributes added later make the load fail, and "
+    "changed defaults change results.",
+    fix="Export the symbol with MXNet 1.2.1, or check every operator and attribute against 1.2.1.",
+)
+NEWER_PARAMS = Rule(
+    "MXN012", "Parameters MXNet 1.2.1 cannot read", E,
+    what="An array in the parameters file uses a format or dtype MXNet 1.2.1 does not know: the NumPy-shape "
+    "magic 0xF993FACA of MXNet 1.6+, or a later dtype (bool, int16, bfloat16, ...).",
+    why="1.2.1's NDArray::Load reads the unknown magic as a dimension count, or rejects the type flag: the "
+    "load fails.",
+    fix="Save the parameters with `npx.reset_np()` in effect and cast them to float32/float16, or save "
+    "them with MXNet 1.2.1.",
+)
+UNPAIRED = Rule(
+    "MXN013", "Symbol and parameters file do not belong together", E,
+    what="The `<name>-symbol.json` and `<name>-<epoch>.params` files do not share a name, or one is missing: "
+    "`mx.model.load_checkpoint(prefix, epoch)` opens `prefix-symbol.json` and `prefix-%04d.params`.",
+    why="The loader looks for the partner by name and fails with 'No such file' when it is not there.",
+    fix="Rename the files so they share the prefix (`resnet-50-symbol.json`, `resnet-50-0000.params`).",
+)
+MISSING_PARAM = Rule(
+    "MXN014", "Weight or auxiliary state missing from the parameters", E,
+    what="A learned argument (weight, bias, gamma, ...) or auxiliary state (moving mean/var) the graph reads "
+    "has no `arg:`/`aux:` array in the parameters file.",
+    why="`Module.set_params` fails with '<name> is not presented', or, with allow_missing, the service "
+    "runs with uninitialised weights.",
+    fix="Save the checkpoint from the module/block that owns this symbol (`mod.save_checkpoint` or "
+    "`HybridBlock.export`) so every parameter is written.",
+)
+STRAY_PARAM = Rule(
+    "MXN015", "Parameter the graph does not use", E,
+    what="An array of the parameters file names no variable of the symbol.",
+    why="`Module.set_params` with the default allow_extra=False fails with \"Find name ... that is not in "
+    "the arguments\".",
+    fix="Save parameters and symbol from the same network, or drop the extra arrays.",
+)
+BAD_SHAPE = Rule(
+    "MXN016", "Parameter shape does not fit the graph", E,
+    what="An array's shape disagrees with the operator that reads it (fully connected num_hidden, "
+    "convolution num_filter and kernel, batch-norm channels, embedding sizes, a variable's __shape__).",
+    why="Binding the module fails with a shape inconsistency error, so the service never starts.",
+    fix="Save symbol and parameters from the same trained network.",
+)
+NO_PREFIXES = Rule(
+    "MXN017", "Parameters without arg:/aux: prefixes (Gluon format)", E,
+    what="The arrays are named without the `arg:`/`aux:` prefixes of a checkpoint, as Gluon's "
+    "`save_parameters` writes them.",
+    why="`mx.model.load_checkpoint` splits each name at ':' and fails ('not enough values to unpack').",
+    fix="Export with `net.hybridize(); net(x); net.export('<name>')`, which writes a checkpoint pair.",
+)
+WRONG_PREFIX = Rule(
+    "MXN018", "Parameter saved with the wrong prefix", E,
+    what="An auxiliary state saved as `arg:` or a learned argument saved as `aux:`, or a prefix that is "
+    "neither.",
+    why="`load_checkpoint` sorts arrays by prefix: the state then counts as missing and as extra.",
+    fix="Save the checkpoint with `mod.save_checkpoint`/`mx.model.save_checkpoint`, which use the right "
+    "prefixes.",
+)
+EPOCH = Rule(
+    "MXN019", "Epoch the code loads is not the one in the package", E,
+    what="The inference code calls `load_checkpoint(prefix, N)` (or names a `-NNNN.params` file) with an "
+    "epoch or prefix whose file is not in the package.",
+    why="The load fails with 'No such file or directory' when the service starts.",
+    fix="Load the epoch whose `.params` file you ship, or ship the file the code names.",
+)
+LEFTOVERS = Rule(
+    "MXN020", "Data MXNet does not use", W,
+    what="Bytes after the last name of the parameters file, or empty (none) arrays in it.",
+    why="They waste upload size and show the file was edited by another tool.",
+    fix="Save the parameters again with MXNet.",
+)
+
+RULES: tuple[Rule, ...] = (
+    NOT_SYMBOL, NOT_PARAMS, CORRUPT_PARAMS, LIMITS, UNKNOWN_OP, NEWER_SYMBOL, NEWER_PARAMS, UNPAIRED,
+    MISSING_PARAM, STRAY_PARAM, BAD_SHAPE, NO_PREFIXES, WRONG_PREFIX, EPOCH, LEFTOVERS,
+)
+
+_PARAMS_NAME = re.compile(r"^(?P<prefix>.+)-(?P<epoch>\d{4,})\.params$")
+
+
+def _version_text(v: int) -> str:
+    return f"{v // 10000}.{(v // 100) % 100}.{v % 100}"
+
+
+def check_file(
+    path: str, f: BinaryIO, size: int, max_symbol_bytes: int = 64 << 20
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Check one MXNet model file (symbol or params, by name); returns findings and JSON-able facts."""
+    if path.lower().endswith(SYMBOL_SUFFIX):
+        return _check_symbol(path, f, size, max_symbol_bytes)
+    return _check_params(path, f, size)
+
+
+def _check_symbol(path: str, f: BinaryIO, size: int, max_bytes: int) -> tuple[list[Finding], dict[str, Any]]:
+    from modeltemplates.engines.mxnet.symbol import SymbolError, SymbolLimits, read_symbol
+
+    if size > max_bytes:
+        return [LIMITS.finding(path, f"the symbol file has {size} bytes, more than the {max_bytes} read")], {}
+    data = f.read(max_bytes + 1)
+    try:
+        sym = read_symbol(data, SymbolLimits(max_bytes=max_bytes))
+    except SymbolError as exc:
+        rule = LIMITS if exc.kind == "limit" else NOT_SYMBOL
+        return [rule.finding(path, str(exc), line=exc.line, column=exc.column)], {}
+    findings: list[Finding] = []
+    missing: dict[str, list[tuple[str, int | None]]] = {}
+    for use in sym.ops:
+        if use.op not in facts.OPERATORS:
+            missing.setdefault(use.op, []).append((use.name, use.line))
+    for op, uses in sorted(missing.items()):
+        nodes = ", ".join(repr(n) for n, _ in uses[:5]) + (f" and {len(uses) - 5} more" if len(uses) > 5 else "")
+        findings.append(UNKNOWN_OP.finding(
+            path, f"operator {op!r} (node{'s' if len(uses) > 1 else ''} {nodes}) does not exist in MXNet 1.2.1; "
+            f"loading fails with 'Operator {op} is not registered'", line=uses[0][1]))
+    if sym.mxnet_version is not None and sym.mxnet_version > facts.MXNET_VERSION:
+        findings.append(NEWER_SYMBOL.finding(
+            path, f"saved by MXNet {_version_text(sym.mxnet_version)} (mxnet_version {sym.mxnet_version}); "
+            f"MXNet 1.2.1 warns 'May cause undefined behavior' when it loads it"))
+    return findings, sym.to_dict()
+
+
+def _check_params(path: str, f: BinaryIO, size: int) -> tuple[list[Finding], dict[str, Any]]:
+    from modeltemplates.engines.mxnet.params import ParamsError, read_params
+
+    try:
+        params = read_params(f, size)
+    except ParamsError as exc:
+        rule = {"unrecognised": NOT_PARAMS, "limit": LIMITS, "dtype": NEWER_PARAMS}.get(exc.kind, CORRUPT_PARAMS)
+        return [rule.finding(path, str(exc))], {}
+    findings: list[Finding] = []
+    for index, why in params.unreadable:
+        name = params.arrays[index].name or f"#{index}"
+        findings.append(NEWER_PARAMS.finding(path, f"array {name!r} was {why}; MXNet 1.2.1 cannot read it"))
+    if params.trailing_bytes:
+        findings.append(LEFTOVERS.finding(path, f"{params.trailing_bytes} bytes after the last array name"))
+    empty = [a.name for a in params.arrays if a.dtype == "none"]
+    if empty:
+        findings.append(LEFTOVERS.finding(path, f"{len(empty)} empty array(s): {', '.join(empty[:5])}"))
+    if params.named and params.arrays and all(not a.prefix for a in params.arrays):
+        findings.append(NO_PREFIXES.finding(
+            path, f"none of the {len(params.arrays)} arrays has an arg:/aux: prefix (e.g. "
+            f"{params.arrays[0].name!r}): this is a Gluon save_parameters file, not a checkpoint"))
+    elif not params.named and params.arrays:
+        findings.append(NO_PREFIXES.finding(path, "the arrays have no names at all; load_checkpoint needs "
+                                            "arg:/aux: names"))
+    return findings, params.to_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# The pair
+
+
+_LOAD_CHECKPOINT = re.compile(
+    rb"load_checkpoint\s*\(\s*(?P<prefix>[^,()]*?)\s*,\s*(?P<epoch>\d+)\s*[,)]")
+_PARAMS_LITERAL = re.compile(rb"""['"](?:[^'"\n]*/)?(?P<name>[^'"/\n]+-\d{4,}\.params)['"]""")
+_STRING = re.compile(r"""^[rRuUbB]?(['"])(.*)\1$""")
+
+
+def _line_of(source: bytes, offset: int) -> int:
+    return source.count(b"\n", 0, offset) + 1
+
+
+def check_pair(
+    model_files: tuple[str, ...], model_facts: Mapping[str, Mapping[str, Any]],
+    files: frozenset[str], script_path: str | None, script_source: bytes | None,
+) -> list[Finding]:
+    """Findings about the symbol and params files together (paths are package paths)."""
+    findings: list[Finding] = []
+    symbols = [p for p in model_files if p.lower().endswith(SYMBOL_SUFFIX)]
+    params = [p for p in model_files if p.lower().endswith(PARAMS_SUFFIX)]
+    if len(symbols) != 1 or len(params) != 1:
+        return findings  # the layout rules report a missing part or several of them
+    sym_path, par_path = symbols[0], params[0]
+    prefix = sym_path[: -len(SYMBOL_SUFFIX)]
+    m = _PARAMS_NAME.match(par_path)
+    if m is None:
+        findings.append(UNPAIRED.finding(
+            par_path, f"'{par_path}' is not named '<prefix>-<epoch>.params' (e.g. '{prefix}-0000.params'); "
+            "load_checkpoint cannot find it", hint=f"Rename it to '{prefix}-0000.params' (with its epoch)."))
+    elif m.group("prefix") != prefix:
+        findings.append(UNPAIRED.finding(
+            par_path, f"'{par_path}' has prefix '{m.group('prefix')}' but the symbol is '{sym_path}': "
+            f"load_checkpoint('{prefix}', {int(m.group('epoch'))}) looks for "
+            f"'{prefix}-{m.group('epoch')}.params'",
+            hint=f"Rename one so both share a prefix, e.g. '{prefix}-{m.group('epoch')}.params'."))
+    epoch = int(m.group("epoch")) if m is not None else None
+    if script_path is not None and script_source is not None:
+        findings.extend(_epoch_findings(script_path, script_source, prefix if m else None, epoch, files))
+    sym, par = model_facts.get(sym_path), model_facts.get(par_path)
+    if sym and par:
+        findings.extend(_agreement(sym_path, par_path, sym, par))
+    return findings
+
+
+def _epoch_findings(
+    script_path: str, source: bytes, prefix: str | None, epoch: int | None, files: frozenset[str]
+) -> Iterator[Finding]:
+    for m in _LOAD_CHECKPOINT.finditer(source):
+        wanted = int(m.group("epoch"))
+        literal = _STRING.match(m.group("prefix").decode("utf-8", "replace").strip())
+        named = literal.group(2).rsplit("/", 1)[-1] if literal else None
+        if epoch is not None and wanted != epoch and (named is None or named == prefix):
+            yield EPOCH.finding(
+                script_path, f"the code loads epoch {wanted} (load_checkpoint(..., {wanted})), but the package "
+                f"ships epoch {epoch} ('{prefix}-{epoch:04d}.params')", line=_line_of(source, m.start()),
+                hint=f"Load epoch {epoch}, or ship '{prefix}-{wanted:04d}.params'.")
+        elif named is not None and prefix is not None and named != prefix:
+            yield EPOCH.finding(
+                script_path, f"the code loads the checkpoint '{named}', but the package's is '{prefix}'",
+                line=_line_of(source, m.start()))
+    for m in _PARAMS_LITERAL.finditer(source):
+        name = m.group("name").decode("utf-8", "replace")
+        if name not in files:
+            yield EPOCH.finding(script_path, f"the code names '{name}', which is not in the package",
+                                line=_line_of(source, m.start()))
+
+
+def _agreement(
+    sym_path: str, par_path: str, sym: Mapping[str, Any], par: Mapping[str, Any]
+) -> Iterator[Finding]:
+    arrays = [a for a in par.get("arrays", []) if a.get("dtype") != "none"]
+    if not arrays or not all(":" in a["name"] for a in arrays):
+        return  # MXN017 already says the file is no checkpoint
+    stored: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for a in arrays:
+        kind, _, name = a["name"].partition(":")
+        stored[(kind, name)] = a
+    variables = {v["name"]: v for v in sym.get("variables", [])}
+    for name, var in variables.items():
+        role = var["role"]
+        if role == "input":
+            continue
+        other = "aux" if role == "arg" else "arg"
+        found = stored.get((role, name))
+        if found is None and (other, name) in stored:
+            yield WRONG_PREFIX.finding(
+                par_path, f"'{name}' is {'an auxiliary state' if role == 'aux' else 'a learned argument'} of the "
+                f"graph ({var['consumer']}) but is saved as '{other}:{name}'", line=None)
+            continue
+        if found is None:
+            yield MISSING_PARAM.finding(
+                par_path, f"the graph's {'auxiliary state' if role == 'aux' else 'argument'} '{name}' (read by "
+                f"{var['consumer']}) has no '{role}:{name}' array; set_params fails with "
+                f"'{name} is not presented'", line=None)
+            continue
+        expected = var.get("expected_shape")
+        shape = list(found["shape"])
+        if expected is not None and not _fits(shape, expected):
+            yield BAD_SHAPE.finding(
+                par_path, f"'{role}:{name}' has shape {tuple(shape)} but {var['shape_reason']} needs "
+                f"{_shape_text(expected)}", line=None)
+    # batch-norm parameters share one shape
+    groups: dict[str, list[tuple[str, list[int]]]] = {}
+    for name, var in variables.items():
+        if var["consumer"].startswith(("BatchNorm:", "BatchNorm_v1:")) and var["role"] != "input":
+            found = stored.get((var["role"], name))
+            if found is not None:
+                groups.setdefault(var["shape_reason"], []).append((name, list(found["shape"])))
+    for reason, members in sorted(groups.items()):
+        shapes = {tuple(s) for _, s in members}
+        if len(shapes) > 1:
+            listed = ", ".join(f"{n} {tuple(s)}" for n, s in members)
+            yield BAD_SHAPE.finding(par_path, f"{reason}, but the file has {listed}")
+    for (kind, name), a in sorted(stored.items()):
+        if kind not in ("arg", "aux"):
+            yield WRONG_PREFIX.finding(par_path, f"'{a['name']}' has prefix '{kind}', neither 'arg' nor 'aux'; "
+                                       "load_checkpoint drops it")
+        elif name not in variables:
+            yield STRAY_PARAM.finding(
+                par_path, f"'{a['name']}' names no variable of '{sym_path}'; set_params fails with "
+                f"\"Find name \"{name}\" that is not in the arguments\"")
+        elif variables[name]["role"] == "input" and kind == "arg":
+            continue  # a saved input (e.g. a label) is harmless only if bound; MXNet keeps it as an argument
+
+
+def _fits(shape: list[int], expected: list[int] | tuple[int, ...]) -> bool:
+    if len(shape) != len(expected):
+        return False
+    return all(e < 0 or e == s for s, e in zip(shape, expected, strict=True))
+
+
+def _shape_text(expected: list[int] | tuple[int, ...]) -> str:
+    return "(" + ", ".join("?" if d < 0 else str(d) for d in expected) + (",)" if len(expected) == 1 else ")")
