@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from modeltemplates.engines.mxnet import facts
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 
 __all__ = ["PARAMS_SUFFIX", "RULES", "SYMBOL_SUFFIX", "check_file", "check_pair"]
 
@@ -28,6 +28,9 @@ NOT_SYMBOL = Rule(
     "name and inputs that name earlier nodes, heads, the mxnet_version attribute).",
     why="`mx.sym.load` on the platform fails on it, so the service cannot build the network.",
     fix="Export the network again with `sym.save('<name>-symbol.json')` (or `HybridBlock.export`).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="MXNet 1.2.1's Symbol.load runs nnvm's LoadJSON pass (src/nnvm/legacy_json_util.cc), which fails on "
+        'text that is not a graph of earlier-node inputs.',
 )
 NOT_PARAMS = Rule(
     "MXN002", "Not an MXNet parameters file", E,
@@ -35,6 +38,9 @@ NOT_PARAMS = Rule(
     "`mx.nd.save` writes.",
     why="`mx.nd.load` fails with 'Invalid NDArray file format'.",
     fix="Save the parameters with `mx.model.save_checkpoint` or `mx.nd.save` (or `HybridBlock.export`).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="NDArray::Load of a list checks the header 0x112 and fails with 'Invalid NDArray file format' "
+        '(src/ndarray/ndarray.cc, v1.2.1).',
 )
 CORRUPT_PARAMS = Rule(
     "MXN003", "Corrupt or truncated MXNet parameters file", E,
@@ -42,13 +48,19 @@ CORRUPT_PARAMS = Rule(
     "storage type or a malformed shape.",
     why="`mx.nd.load` fails with 'Invalid NDArray file format' or reads garbage.",
     fix="Copy the file again (compare checksums) or save it again with MXNet.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="NDArray::Load returns false on a short read or a name count other than 0 or n: 'Invalid NDArray file"
+        " format' (src/ndarray/ndarray.cc, v1.2.1).",
 )
 LIMITS = Rule(
-    "MXN004", "MXNet model file exceeds inspection limits", E,
+    "MXN004", "MXNet model file not checked: beyond this tool's limits", W,
     what="The file is larger, deeper or has more nodes, arrays or dimensions than this checker reads.",
     why="Real checkpoints stay far inside these bounds; files beyond them are built to exhaust whoever "
     "reads them.",
     fix="Check the file is a genuine checkpoint; raise the limits in the settings if it is.",
+    basis=Basis.NOT_CHECKED,
+    evidence="Real checkpoints stay far inside the reader's bounds (ResNet-152: ~2,000 nodes); past them this tool"
+        ' stops reading, which says nothing about MXNet.',
 )
 UNKNOWN_OP = Rule(
     "MXN010", "Operator MXNet 1.2.1 does not have", E,
@@ -58,6 +70,9 @@ UNKNOWN_OP = Rule(
     "never starts.",
     fix="Rebuild the network with operators MXNet 1.2.1 has (the finding names the nodes), or use a "
     "custom image with a newer MXNet.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="nnvm's LoadJSON looks every op up in the registry and fails for an unregistered name; the 1.2.1 "
+        'registry is the 610 names of engines/mxnet/facts.py, derived from its sources and wheel.',
 )
 NEWER_SYMBOL = Rule(
     "MXN011", "Symbol saved by a newer MXNet", W,
@@ -66,6 +81,9 @@ NEWER_SYMBOL = Rule(
     "version ... May cause undefined behavior': attributes added later make the load fail, and "
     "changed defaults change results.",
     fix="Export the symbol with MXNet 1.2.1, or check every operator and attribute against 1.2.1.",
+    basis=Basis.ADVICE,
+    evidence="LoadLegacyJSONPass in src/nnvm/legacy_json_util.cc (v1.2.1) only logs 'May cause undefined behavior'"
+        ' for a newer mxnet_version; real failures come from the operators (MXN010).',
 )
 NEWER_PARAMS = Rule(
     "MXN012", "Parameters MXNet 1.2.1 cannot read", E,
@@ -75,6 +93,9 @@ NEWER_PARAMS = Rule(
     "load fails.",
     fix="Save the parameters with `npx.reset_np()` in effect and cast them to float32/float16, or save "
     "them with MXNet 1.2.1.",
+    basis=Basis.SERVICE_FAILS,
+    evidence='v1.2.1 NDArray::Load knows the magics 0xF993FAC8/0xF993FAC9 only and the type flags 0-6 '
+        '(src/ndarray/ndarray.cc, mshadow base.h); 0xF993FACA appeared in MXNet 1.6.',
 )
 UNPAIRED = Rule(
     "MXN013", "Symbol and parameters file do not belong together", E,
@@ -82,6 +103,9 @@ UNPAIRED = Rule(
     "`mx.model.load_checkpoint(prefix, epoch)` opens `prefix-symbol.json` and `prefix-%04d.params`.",
     why="The loader looks for the partner by name and fails with 'No such file' when it is not there.",
     fix="Rename the files so they share the prefix (`resnet-50-symbol.json`, `resnet-50-0000.params`).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="mx.model.load_checkpoint(prefix, epoch) opens '%s-symbol.json' % prefix and '%s-%04d.params' % "
+        '(prefix, epoch) (python/mxnet/model.py, v1.2.1).',
 )
 MISSING_PARAM = Rule(
     "MXN014", "Weight or auxiliary state missing from the parameters", E,
@@ -91,6 +115,9 @@ MISSING_PARAM = Rule(
     "runs with uninitialised weights.",
     fix="Save the checkpoint from the module/block that owns this symbol (`mod.save_checkpoint` or "
     "`HybridBlock.export`) so every parameter is written.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Module.init_params raises RuntimeError('%s is not presented') for a missing parameter unless "
+        'allow_missing (python/mxnet/module/module.py, v1.2.1).',
 )
 STRAY_PARAM = Rule(
     "MXN015", "Parameter the graph does not use", E,
@@ -98,6 +125,9 @@ STRAY_PARAM = Rule(
     why="`Module.set_params` with the default allow_extra=False fails with \"Find name ... that is not in "
     "the arguments\".",
     fix="Save parameters and symbol from the same network, or drop the extra arrays.",
+    basis=Basis.SERVICE_FAILS,
+    evidence='DataParallelExecutorGroup.set_params with allow_extra=False (the default of Module.set_params) '
+        'rejects names that are not arguments (python/mxnet/module, v1.2.1).',
 )
 BAD_SHAPE = Rule(
     "MXN016", "Parameter shape does not fit the graph", E,
@@ -105,6 +135,9 @@ BAD_SHAPE = Rule(
     "convolution num_filter and kernel, batch-norm channels, embedding sizes, a variable's __shape__).",
     why="Binding the module fails with a shape inconsistency error, so the service never starts.",
     fix="Save symbol and parameters from the same trained network.",
+    basis=Basis.SERVICE_FAILS,
+    evidence='Binding checks every array against the inferred shapes and fails with a shape inconsistency '
+        '(src/executor/graph_executor.cc, v1.2.1).',
 )
 NO_PREFIXES = Rule(
     "MXN017", "Parameters without arg:/aux: prefixes (Gluon format)", E,
@@ -112,6 +145,9 @@ NO_PREFIXES = Rule(
     "`save_parameters` writes them.",
     why="`mx.model.load_checkpoint` splits each name at ':' and fails ('not enough values to unpack').",
     fix="Export with `net.hybridize(); net(x); net.export('<name>')`, which writes a checkpoint pair.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="load_checkpoint does `tp, name = k.split(':', 1)` for every key (python/mxnet/model.py, v1.2.1): a "
+        'bare name raises ValueError.',
 )
 WRONG_PREFIX = Rule(
     "MXN018", "Parameter saved with the wrong prefix", E,
@@ -120,6 +156,9 @@ WRONG_PREFIX = Rule(
     why="`load_checkpoint` sorts arrays by prefix: the state then counts as missing and as extra.",
     fix="Save the checkpoint with `mod.save_checkpoint`/`mx.model.save_checkpoint`, which use the right "
     "prefixes.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="load_checkpoint keeps 'arg' keys as arguments and 'aux' keys as auxiliary states and drops others "
+        '(python/mxnet/model.py, v1.2.1); set_params then misses them.',
 )
 EPOCH = Rule(
     "MXN019", "Epoch the code loads is not the one in the package", E,
@@ -127,12 +166,17 @@ EPOCH = Rule(
     "epoch or prefix whose file is not in the package.",
     why="The load fails with 'No such file or directory' when the service starts.",
     fix="Load the epoch whose `.params` file you ship, or ship the file the code names.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="load_checkpoint opens '%s-%04d.params' % (prefix, epoch) (python/mxnet/model.py, v1.2.1): a file "
+        'that is not shipped raises at start-up.',
 )
 LEFTOVERS = Rule(
     "MXN020", "Data MXNet does not use", W,
     what="Bytes after the last name of the parameters file, or empty (none) arrays in it.",
     why="They waste upload size and show the file was edited by another tool.",
     fix="Save the parameters again with MXNet.",
+    basis=Basis.ADVICE,
+    evidence='NDArray::Load of a list stops after the names and ignores what follows (src/ndarray/ndarray.cc, v1.2.1).',
 )
 
 RULES: tuple[Rule, ...] = (
