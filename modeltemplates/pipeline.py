@@ -206,14 +206,14 @@ def inspect_package(
 
     from modeltemplates.template import ModelSetContext
 
-    script = layout.inference_script
+    inference = layout.inference_script
     set_context = ModelSetContext(
         model_files=tuple(e.path for e in layout.model_files),
         model_facts=model_facts,
         files=frozenset(e.path for e in package.files()),
         package_modules=modules,
-        script_path=script.path if script is not None else None,
-        script_source=texts.get(script.path) if script is not None else None,
+        script_path=inference.path if inference is not None else None,
+        script_source=texts.get(inference.path) if inference is not None else None,
         config=config,
     )
     try:
