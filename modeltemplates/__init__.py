@@ -11,6 +11,8 @@ torch itself is only ever used by the optional deep check, in a subprocess.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modeltemplates._registry import (
     ENTRY_POINT_GROUP,
     DuplicateTemplateError,
@@ -29,7 +31,20 @@ from modeltemplates.progress import Progress
 from modeltemplates.runtime import Runtime
 from modeltemplates.template import ModelFileCheck, ModelSetContext, Template, TemplateDescription
 
+if TYPE_CHECKING:
+    from modeltemplates.batch import validate_many
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # Batch validation loads concurrent.futures: only on first use, to keep this import light.
+    if name == "validate_many":
+        from modeltemplates.batch import validate_many
+
+        return validate_many
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -58,4 +73,5 @@ __all__ = [
     "get_template",
     "list_templates",
     "register_template",
+    "validate_many",
 ]

@@ -16,7 +16,7 @@ from modeltemplates import __version__
 from modeltemplates._registry import REGISTRY, TemplateError, get_template, list_templates
 from modeltemplates.findings import dumps_canonical
 from modeltemplates.manifest import ManifestError, PackageInvalid
-from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult, repository_base
+from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult
 from modeltemplates.safetext import shown
 from modeltemplates.template import Template
 
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     add_output_options(p, formats=FORMATS)
     p.add_argument("--deep", action="store_true",
                    help="also load model files with torch in a subprocess (needs the torch extra)")
+    p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                   help="check up to N packages at once, in worker processes (default 1; 0: one per core)")
 
     p = sub.add_parser("manifest", help="build the import manifest")
     p.add_argument("path", help="the `model` folder, or the folder that holds it")
@@ -142,24 +144,40 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
+    return value or (os.cpu_count() or 1)
+
+
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     template = get_template(args.template)
-    run = RunResult([_check(path, template, args) for path in args.paths])
+    if args.jobs > 1 and len(args.paths) > 1:
+        run = RunResult(_check_many(args.paths, template, args))
+    else:
+        run = RunResult([_check(path, template, args) for path in args.paths])
     _write_report(run, args, out)
     return run.exit_status
 
 
 def _check(path: str, template: Template, args: argparse.Namespace) -> PackageResult:
     """One package's result; a path that cannot be checked is a result with an ``error``."""
-    try:
-        inspection = template.inspect(path, io_mode=args.io_mode, deep=args.deep, cache=_cache(args))
-    except (OSError, ValueError) as exc:
-        return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
-    root = os.fspath(inspection.package.root)
-    return PackageResult(
-        path=path, template=template.id, title=template.title, root=root,
-        located=inspection.package.located.how, base=repository_base(root), report=inspection.report,
-    )
+    from modeltemplates.batch import validate_one
+
+    return validate_one(path, template, io_mode=args.io_mode, cache=_cache(args), deep=args.deep)
+
+
+def _check_many(paths: Sequence[str], template: Template, args: argparse.Namespace) -> list[PackageResult]:
+    """The packages' results from ``--jobs`` worker processes, in the order of ``paths``."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from modeltemplates.batch import validate_many
+
+    with ProcessPoolExecutor(max_workers=min(args.jobs, len(paths))) as pool:
+        done = {r.path: r for r in validate_many(paths, template, pool, io_mode=args.io_mode,
+                                                  cache=_cache(args), deep=args.deep)}
+    return [done[path] for path in paths]
 
 
 def _write_report(run: RunResult, args: argparse.Namespace, out: TextIO) -> None:

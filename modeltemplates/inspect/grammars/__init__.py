@@ -8,6 +8,7 @@ A new version (3.6, 3.8...) is one more :class:`Language` entry in :data:`LANGUA
 from __future__ import annotations
 
 import functools
+import threading
 
 import attrs
 
@@ -93,13 +94,28 @@ def language(version: tuple[int, int]) -> Language:
         raise ValueError(f"unsupported Python version {version!r} (supported: {supported})") from None
 
 
-@functools.cache
+# One build per version even when threads parse their first files at once: without the lock two
+# threads could each generate a grammar, and a parse pair one's tables with the other's labels.
+_build_lock = threading.RLock()
+
+
 def grammar(version: tuple[int, int]) -> Grammar:
     """The LL(1) tables of ``version``, generated once from its grammar text."""
+    with _build_lock:
+        return _grammar(version)
+
+
+def tables(version: tuple[int, int]) -> DriverTables:
+    """The driver tables of ``version`` (see :class:`~.pgen.DriverTables`), built once."""
+    with _build_lock:
+        return _tables(version)
+
+
+@functools.cache
+def _grammar(version: tuple[int, int]) -> Grammar:
     return generate(language(version).grammar_text)
 
 
 @functools.cache
-def tables(version: tuple[int, int]) -> DriverTables:
-    """The driver tables of ``version`` (see :class:`~.pgen.DriverTables`), built once."""
-    return driver_tables(grammar(version))
+def _tables(version: tuple[int, int]) -> DriverTables:
+    return driver_tables(_grammar(version))

@@ -1,0 +1,123 @@
+"""Many packages at once: :func:`validate_many` over any :class:`concurrent.futures.Executor`.
+
+By default the packages are spread over a process pool with one worker per core. Any other
+executor works unchanged: a thread pool, or the executor of a Dask distributed client
+(``client.get_executor()``), which validates a bucket of packages across machines. Each package is
+one task that returns its report; nothing of ours runs in between.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from modeltemplates.report.results import PackageResult, repository_base
+
+if TYPE_CHECKING:
+    from modeltemplates.cache import ResultCache
+    from modeltemplates.pipeline import Settings
+    from modeltemplates.template import Template
+
+#: Tasks handed to the executor ahead of the results read so far, per worker of the default pool
+#: (a bucket of 100,000 packages is not submitted at once).
+_AHEAD_PER_WORKER = 4
+#: Tasks in flight when the caller brings its own executor (whose size we cannot know).
+DEFAULT_IN_FLIGHT = 256
+
+
+def validate_one(
+    path: str,
+    template: Template,
+    *,
+    io_mode: str | None = None,
+    settings: Settings | None = None,
+    cache: ResultCache | None = None,
+    deep: bool = False,
+) -> PackageResult:
+    """One package as the command line reports it: its report, or why it could not be checked.
+
+    A module-level function, so any executor can ship it to a worker. A path that is not a
+    package folder (which :meth:`~modeltemplates.Template.validate` raises for) gives a result
+    with ``error`` set and no report.
+    """
+    try:
+        inspection = template.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache)
+    except (OSError, ValueError) as exc:
+        return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
+    root = os.fspath(inspection.package.root)
+    return PackageResult(
+        path=path, template=template.id, title=template.title, root=root,
+        located=inspection.package.located.how, base=repository_base(root), report=inspection.report,
+    )
+
+
+def validate_many(
+    paths: Iterable[str | os.PathLike[str]],
+    template: str | Template | None = None,
+    executor: cf.Executor | None = None,
+    *,
+    io_mode: str | None = None,
+    settings: Settings | None = None,
+    cache: ResultCache | None = None,
+    deep: bool = False,
+    in_flight: int | None = None,
+) -> Iterator[PackageResult]:
+    """Validate every package in ``paths``, yielding a
+    :class:`~modeltemplates.report.results.PackageResult` as each finishes.
+
+    ``template``: an id, title or alias, a :class:`~modeltemplates.Template`, or ``None`` for the
+    command line's default (``pytorch-py27``). ``executor``: any ``concurrent.futures.Executor``
+    (it must be able to ship a :class:`~modeltemplates.Template` and a result, which pickle);
+    ``None`` runs a process pool over all cores, shut down when the iteration ends. At most
+    ``in_flight`` packages are submitted ahead of the results read. Results come in order of
+    completion, each naming its package (``path`` as given); each ``report`` is the one
+    :meth:`~modeltemplates.Template.validate` gives for that path. A task that dies (a lost
+    worker, a broken pool) gives a result with ``error`` set instead of ending the iteration.
+    """
+    from modeltemplates._registry import get_template
+    from modeltemplates.cli import DEFAULT_TEMPLATE
+
+    chosen = get_template(template or DEFAULT_TEMPLATE) if not hasattr(template, "validate") else template
+    assert chosen is not None and not isinstance(chosen, str)
+    if io_mode is not None:
+        chosen.resolve_io_mode(io_mode)  # an unusable mode fails here, once, not in every task
+    own = executor is None
+    if own:
+        workers = os.cpu_count() or 1
+        executor = cf.ProcessPoolExecutor(max_workers=workers)
+        limit = in_flight or workers * _AHEAD_PER_WORKER
+    else:
+        limit = in_flight or DEFAULT_IN_FLIGHT
+    assert executor is not None
+    if limit < 1:
+        raise ValueError("in_flight must be at least 1")
+    pending: dict[cf.Future[PackageResult], str] = {}
+    todo = iter(paths)
+    try:
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < limit:
+                try:
+                    path = os.fspath(next(todo))
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[executor.submit(
+                    validate_one, path, chosen, io_mode=io_mode, settings=settings, cache=cache, deep=deep)] = path
+            if not pending:
+                return
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                path = pending.pop(future)
+                try:
+                    yield future.result()
+                except Exception as exc:  # the task died (a lost worker, a broken pool): say so, go on
+                    yield PackageResult(path=path, template=chosen.id, title=chosen.title,
+                                        error=f"{type(exc).__name__}: {exc}")
+    finally:
+        for future in pending:
+            future.cancel()
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
