@@ -149,11 +149,12 @@ def inspect_package(
                 _remember(cache, "config", key, cfg.findings, config=config)
 
     if layout.inference_script is not None and script_ok:
-        script = layout.inference_script
-        script_data = texts[script.path]
+        script_entry = layout.inference_script
+        script_data = texts[script_entry.path]
         key = ""
         if cache is not None:
-            key = cache.key("service", script.path, runtime, digest(script_data), sorted(modules), sorted(declared))
+            key = cache.key("service", script_entry.path, runtime, digest(script_data),
+                            sorted(modules), sorted(declared))
         stored = _restore(cache, "service", key, ("service", "imports"))
         if stored is not None:
             service_findings, (facts["service"], facts["imports"]) = stored
@@ -164,12 +165,12 @@ def inspect_package(
 
             try:
                 if script_tree is None:  # the syntax verdict came from the cache; the tree did not
-                    script_tree = _parse_tree(script_data, runtime.python_version, script.path)
+                    script_tree = _parse_tree(script_data, runtime.python_version, script_entry.path)
                 service = analyze_service(script_tree, runtime.python_version)
-                service_findings = list(check_service(script.path, service, runtime, modules, declared))
+                service_findings = list(check_service(script_entry.path, service, runtime, modules, declared))
                 imports = summarize_imports(service, runtime, modules)
             except Exception as exc:
-                findings.append(check_failed(script.path, "service class", exc))
+                findings.append(check_failed(script_entry.path, "service class", exc))
             else:
                 findings.extend(service_findings)
                 facts["service"] = service.to_dict()
