@@ -175,6 +175,13 @@ def model_file_summary(path: str, facts: Mapping[str, Any]) -> dict[str, Any]:
     obj = facts.get("object")
     if isinstance(obj, Mapping):
         summary["object"] = {k: obj[k] for k in ("kind", "type", "state_dict_key", "module_class") if k in obj}
+    # TensorFlow SavedModel facts (modeltemplates.engines.tensorflow.checks).
+    for key in ("tags", "signatures", "op_count", "tensorflow_version"):
+        if key in facts:
+            summary[key] = facts[key]
+    variables = facts.get("variables")
+    if isinstance(variables, Mapping):
+        summary["variables"] = {k: variables[k] for k in ("count", "bytes", "shards") if k in variables}
     totals = facts.get("totals")
     if isinstance(totals, Mapping):
         for key in ("tensors", "parameters", "tensor_bytes", "dtypes"):

@@ -23,6 +23,7 @@ from modeltemplates.template import ModelFileCheck
 
 if TYPE_CHECKING:
     from modeltemplates.cache import ResultCache
+    from modeltemplates.engines.tensorflow.checks import TensorFlowLimits
     from modeltemplates.inspect.torchfile import TorchLimits
     from modeltemplates.iomodes import IOMode
     from modeltemplates.template import Template
@@ -42,6 +43,8 @@ class Settings:
     max_json_values: int = 100_000
     #: Limits of the model-file reader (``None``: its own defaults).
     torch: TorchLimits | None = None
+    #: Limits of the TensorFlow readers (``None``: their own defaults).
+    tensorflow: TensorFlowLimits | None = None
     #: Seconds the optional deep check may take per model file.
     deep_timeout: float = 300.0
 
@@ -205,7 +208,7 @@ def inspect_package(
             findings.extend(template.deep_check_model_file(
                 str(package.absolute(entry)), checked.facts, settings.deep_timeout, path=entry.path))
 
-    from modeltemplates.template import ModelSetContext
+    from modeltemplates.template import ModelSetCheck, ModelSetContext
 
     inference = layout.inference_script
     set_context = ModelSetContext(
@@ -216,11 +219,20 @@ def inspect_package(
         script_path=inference.path if inference is not None else None,
         script_source=texts.get(inference.path) if inference is not None else None,
         config=config,
+        package=package,
+        settings=settings,
     )
     try:
-        findings.extend(template.check_model_set(set_context))
+        outcome = template.check_model_set(set_context)
     except Exception as exc:  # one engine's cross-file check never ends the run
         findings.append(check_failed("", "model files together", exc))
+    else:
+        if isinstance(outcome, ModelSetCheck):
+            findings.extend(outcome.findings)
+            for model_path, extra in outcome.facts.items():
+                model_facts[model_path] = {**model_facts.get(model_path, {}), **extra}
+        else:
+            findings.extend(outcome)
 
     facts.update(_package_facts(package, layout, mode))
     if model_facts:

@@ -50,6 +50,51 @@ PLATFORM_REPORTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "MOD015": (f"{_DEPLOY}: AttributeError: 'module' object has no attribute 'Net' (Python 2.7); "
                "Can't get attribute 'Net' on <module '__main__'> (Python 3.7)",),
     "MOD016": (f"{_DEPLOY}: ImportError: No module named *xxx*",),
+    # TensorFlow 1.8.0 on CPython 3.6.15, tf.saved_model.loader.load(sess, ["serve"], model_dir):
+    # tests/data/tensorflow/labels.json (<model> is the model folder).
+    "TFM001": (f"{_DEPLOY}: OSError: SavedModel file does not exist at: "
+               "<model>/{saved_model.pbtxt|saved_model.pb} (a frozen graph under another name); RuntimeError: "
+               "MetaGraphDef associated with tags 'serve' could not be found in SavedModel (a frozen graph "
+               "named saved_model.pb)",),
+    "TFM002": (f"{_DEPLOY}: OSError: SavedModel file does not exist at: <model>/{{saved_model.pbtxt|saved_model.pb}}",),
+    "TFM003": (f"{_DEPLOY}: OSError: SavedModel file does not exist at: <model>/{{saved_model.pbtxt|saved_model.pb}}",),
+    "TFM004": (f"{_DEPLOY}: OSError: Cannot parse file b'<model>/saved_model.pb': Error parsing message.",),
+    "TFM005": (f"{_DEPLOY}: OSError: Cannot parse file b'<model>/saved_model.pb': Error parsing message. "
+               "(nested deeper than protobuf's limit of 100)",),
+    "TFM011": (f"{_DEPLOY}: TensorFlow 1.8 loads the graph (0 signatures); the service has no signature to map "
+               "a request to",),
+    "TFM010": (f"{_DEPLOY}: RuntimeError: MetaGraphDef associated with tags 'serve' could not be found in "
+               "SavedModel. To inspect available tag-sets in the SavedModel, please use the SavedModel CLI: "
+               "`saved_model_cli`",),
+    "TFM012": (f"{_DEPLOY}: ValueError: GraphDef min consumer version 27 above current version 26 for "
+               "TensorFlow 1.8.0.  Please upgrade TensorFlow.",
+               f"{_DEPLOY}: ValueError: GraphDef disallows consumer version 26.  Please upgrade TensorFlow: "
+               "this version is likely buggy."),
+    "TFM013": (f"{_DEPLOY}: KeyError: 'StatefulPartitionedCall' (an op the producer's op list names)",
+               f"{_DEPLOY}: NotFoundError: Op type not registered 'Gelu' in binary running on *host*. Make sure "
+               "the Op and Kernel are registered in the binary running in this process."),
+    "TFM014": (f"{_DEPLOY}: ValueError: NodeDef mentions attr 'grad_a' not in Op<name=MatMul; ...>; NodeDef: "
+               "... (Check whether your GraphDef-interpreting binary is up to date with your "
+               "GraphDef-generating binary.).",),
+    "TFM015": (f"{_DEPLOY}: ValueError: NodeDef missing attr 'T' from Op<name=MatMul; ...>; NodeDef: ...",),
+    "TFM016": (f"{_DEPLOY}: UnimplementedError: Op BatchMatrixDiag is not available in GraphDef version 26. It "
+               "has been removed in version 14. Use MatrixDiag.",),
+    "TFM020": (f"{_DEPLOY}: InvalidArgumentError: Unsuccessful TensorSliceReader constructor: Failed to get "
+               "matching files on <model>/variables/variables: Not found: <model>/variables; No such file or "
+               "directory",
+               f"{_DEPLOY}: NotFoundError: Unsuccessful TensorSliceReader constructor: Failed to find any "
+               "matching files for <model>/variables/variables (an empty variables/)"),
+    "TFM021": (f"{_DEPLOY}: DataLossError: Unable to read file (<model>/variables/variables.index). Perhaps the "
+               "file is corrupt or was produced by a newer version of TensorFlow with format changes (failed "
+               "to seek to header entry): block checksum mismatch",),
+    "TFM022": (f"{_DEPLOY}: NotFoundError: <model>/variables/variables.data-00000-of-00001; No such file or "
+               "directory",),
+    "TFM023": (f"{_DEPLOY}: OutOfRangeError: Read less bytes than requested",),
+    "TFM024": (f"{_DEPLOY}: NotFoundError: Key dense/bias not found in checkpoint",),
+    "TFM025": (f"{_DEPLOY}: DataLossError: Invalid size in bundle entry: key dense/bias; stored size 24; "
+               "expected size 12 (dtype)",
+               f"{_DEPLOY}: InvalidArgumentError: Assign requires shapes of both tensors to match. lhs shape= "
+               "[3] rhs shape= [5] (shape)"),
     "SRC001": (f"{_DEPLOY}: SyntaxError when the service imports the file; the service never starts.",),
     "SRC002": (f"{_DEPLOY}: SyntaxError: Non-ASCII character '\\xe5' in file ... but no encoding declared",),
     "SRC003": (f"{_DEPLOY}: TabError: inconsistent use of tabs and spaces in indentation",),

@@ -18,6 +18,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.service",
     "modeltemplates.checks.configfile",
     "modeltemplates.checks.internal",
+    "modeltemplates.engines.tensorflow.checks",
 )
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from modeltemplates.cache import ResultCache
     from modeltemplates.iomodes import IOMode
     from modeltemplates.manifest import Manifest
+    from modeltemplates.package import Package
     from modeltemplates.pipeline import Inspection, Settings
     from modeltemplates.progress import ProgressCallback
 
@@ -38,8 +39,9 @@ class ModelFileCheck:
 class ModelSetContext:
     """What :meth:`Template.check_model_set` sees: every model file's facts plus the package around them.
 
-    Engines whose model is several files (MXNet's symbol and params, Caffe's network and weights)
-    check here that the files belong together and agree with each other and with the code.
+    Engines whose model is several files (TensorFlow's ``saved_model.pb`` and ``variables/``, MXNet's
+    symbol and params, Caffe's network and weights) check here that the files belong together and
+    agree with each other and with the code.
     """
 
     #: Package path of every model file the layout found, readable or not.
@@ -55,6 +57,18 @@ class ModelSetContext:
     script_source: bytes | None = None
     #: config.json's content, when it was read.
     config: Mapping[str, Any] | None = None
+    #: The package itself, to size and read (bounded) files beside the model files.
+    package: Package | None = None
+    settings: Settings | None = None
+
+
+@attrs.frozen
+class ModelSetCheck:
+    """What :meth:`Template.check_model_set` may return instead of bare findings: findings plus
+    facts to add to each model file's facts (by path), e.g. the variables beside a SavedModel."""
+
+    findings: tuple[Finding, ...] = ()
+    facts: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -203,7 +217,7 @@ class Template:
         """Inspect one model file. The base class knows no engine format and reports nothing."""
         return ModelFileCheck()
 
-    def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...]:
+    def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...] | ModelSetCheck:
         """Check the model files together, after each was inspected. The base class has nothing to say."""
         return ()
 

@@ -16,7 +16,7 @@ import attrs
 
 from modeltemplates.findings import Finding
 from modeltemplates.layout import FileRule, LayoutRules
-from modeltemplates.template import ModelFileCheck, ModelSetContext, Template
+from modeltemplates.template import ModelFileCheck, ModelSetCheck, ModelSetContext, Template
 
 if TYPE_CHECKING:
     from modeltemplates.pipeline import Settings
@@ -143,4 +143,72 @@ class MXNetPy37(MXNetTemplate):
     reference = "ModelArts: MXNet-py37 General Template (modelarts_23_0164)"
 
 
-BUILTIN_TEMPLATES: tuple[type[Template], ...] = (PyTorchPy27, PyTorchPy37, MXNetPy27, MXNetPy37)
+class TensorFlowTemplate(Template):
+    """Shared by the TensorFlow templates (``tensorflow-py27_general_template.rst``,
+    ``tensorflow-py36_general_template.rst``): a SavedModel read by the static TensorFlow reader.
+
+    The page's package: ``saved_model.pb`` (mandatory) and ``variables/`` holding
+    ``variables.index`` and ``variables.data-00000-of-00001`` (mandatory with it) at the top of
+    ``model/``; inference code and custom packages optional.
+    """
+
+    abstract: ClassVar[bool] = True
+    engine: ClassVar[str] = "TensorFlow"
+    engine_version: ClassVar[str] = "1.8"
+    # The loader reads exactly `saved_model.pb`; other top-level `.pb` files (a frozen graph, a
+    # misnamed SavedModel) are read by check_model_set and named as such.
+    layout: ClassVar[LayoutRules] = LayoutRules(
+        root_name="model",
+        model_file=FileRule(role="model file (SavedModel, with variables/variables.index and "
+                                 "variables/variables.data-*-of-* beside it)",
+                            names=("saved_model.pb",), required=True, max_count=1),
+        inference_script=FileRule(role="inference code", names=("customize_service.py",), max_count=1),
+        config_file=FileRule(role="model configuration", names=("config.json",), max_count=1),
+    )
+
+    def check_model_file(
+        self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
+    ) -> ModelFileCheck:
+        from modeltemplates.engines.tensorflow.checks import check_saved_model
+
+        result = check_saved_model(path, f, size, settings.tensorflow)
+        return ModelFileCheck(findings=result.findings, facts=result.facts)
+
+    def check_model_set(self, context: ModelSetContext) -> ModelSetCheck:
+        from modeltemplates.engines.tensorflow.checks import check_package
+        from modeltemplates.engines.tensorflow.files import PackageView
+
+        if context.package is None:
+            return ModelSetCheck()
+        limits = context.settings.tensorflow if context.settings is not None else None
+        checked = {p: context.model_facts[p] for p in context.model_files if p in context.model_facts}
+        findings, facts = check_package(PackageView(context.package), checked, limits, others=True)
+        saved = sorted(p for p, f in checked.items() if f.get("format") == "saved_model")
+        return ModelSetCheck(findings=findings, facts={saved[0]: facts} if saved and facts else {})
+
+
+class TensorFlowPy27(TensorFlowTemplate):
+    id = "tensorflow-py27"
+    title = "TensorFlow-py27"
+    aliases = ("TensorFlow-py27 General Template", "tensorflow_py27")
+    python = "2.7"
+    summary = (
+        "AI engine TensorFlow 1.8 on Python 2.7. Input and output mode 'undefined' by default; another "
+        "mode may be chosen. Select the `model` folder holding saved_model.pb and variables/."
+    )
+    reference = "ModelArts: TensorFlow-py27 General Template (modelarts_23_0161)"
+
+
+class TensorFlowPy36(TensorFlowTemplate):
+    id = "tensorflow-py36"
+    title = "TensorFlow-py36"
+    aliases = ("TensorFlow-py36 General Template", "tensorflow_py36")
+    python = "3.6"
+    summary = (
+        "AI engine TensorFlow 1.8 on Python 3.6. Input and output mode 'undefined' by default; another "
+        "mode may be chosen. Select the `model` folder holding saved_model.pb and variables/."
+    )
+    reference = "ModelArts: TensorFlow-py36 General Template (modelarts_23_0262)"
+
+
+BUILTIN_TEMPLATES: tuple[type[Template], ...] = (PyTorchPy27, PyTorchPy37, MXNetPy27, MXNetPy37, TensorFlowPy27, TensorFlowPy36)

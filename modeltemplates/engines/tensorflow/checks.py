@@ -13,6 +13,7 @@ Nothing is imported from TensorFlow; the 1.8 facts come from :mod:`.tf18`.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,6 +21,7 @@ from typing import Any, BinaryIO, Protocol
 
 import attrs
 
+from modeltemplates.engines import protowire as pw
 from modeltemplates.engines.tensorflow import bundle as bd
 from modeltemplates.engines.tensorflow import savedmodel as sm
 from modeltemplates.engines.tensorflow.tf18 import TensorFlowFacts, tf18
@@ -225,15 +227,25 @@ class Restore:
     shape: tuple[int, ...] | None
     sliced: bool
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "dtype": self.dtype, "shape": list(self.shape) if self.shape is not None else None,
+                "sliced": self.sliced}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Restore:
+        shape = data.get("shape")
+        return cls(str(data["key"]), str(data["dtype"]), tuple(shape) if shape is not None else None,
+                   bool(data.get("sliced")))
+
 
 @attrs.frozen
 class SavedModelCheck:
+    """Findings and JSON facts of one ``.pb``. For a SavedModel the facts carry what
+    :func:`check_package` needs: ``restores`` (what the saver reads from the bundle),
+    ``uses_variables`` (whether the graph restores from ``variables/``) and ``assets``."""
+
     findings: tuple[Finding, ...]
     facts: Mapping[str, Any]
-    restores: tuple[Restore, ...] = ()
-    #: True when the file is a SavedModel whose serving graph restores variables through a saver.
-    uses_variables: bool = False
-    assets: tuple[str, ...] = ()
 
 
 def _listed(items: Iterable[str], limit: int) -> str:
@@ -279,12 +291,17 @@ def check_saved_model(path: str, f: BinaryIO, size: int, limits: TensorFlowLimit
         return SavedModelCheck(tuple(findings), facts)
     meta = serving[0]
     facts.update(_meta_facts(meta))
-    findings.extend(_meta_findings(path, model, meta, tf18(), limits))
-    restores = _restores(model, meta, limits)
-    return SavedModelCheck(
-        tuple(findings), facts, restores, uses_variables=bool(restores) or meta.saver_version is not None,
-        assets=meta.asset_files,
-    )
+    try:  # attribute values are decoded lazily, so malformed ones surface here
+        findings.extend(_meta_findings(path, model, meta, tf18(), limits))
+        restores = _restores(model, meta, limits)
+    except (pw.WireError, sm.SavedModelError) as exc:
+        rule = TOO_BIG if getattr(exc, "limit", False) else MALFORMED
+        findings.append(rule.finding(path, f"not a readable SavedModel: {exc.reason} (byte {exc.offset})"))
+        return SavedModelCheck(tuple(findings), facts)
+    facts["restores"] = [r.to_dict() for r in restores]
+    facts["uses_variables"] = bool(restores) or meta.saver_version is not None
+    facts["assets"] = list(meta.asset_files)
+    return SavedModelCheck(tuple(findings), facts)
 
 
 def _graph_def(path: str, data: bytes, limits: TensorFlowLimits) -> SavedModelCheck:
@@ -377,8 +394,11 @@ def _op_findings(
         if not node.function:
             missing_attrs.extend((node, a.name) for a in op.attrs if not a.has_default and a.name not in node.attrs)
     if unknown:
-        in_graph = [n for nodes in unknown.values() for n in nodes if not n.function]
-        first = min(in_graph, key=lambda n: n.offset) if in_graph else None
+        # importer._RemoveDefaultAttrs looks up, in node order, every op the producer's op list
+        # names (KeyError on the first unknown); the C++ import then meets the others.
+        in_graph = sorted((n for nodes in unknown.values() for n in nodes if not n.function), key=lambda n: n.offset)
+        listed_first = [n for n in in_graph if n.op in meta.producer_ops]
+        first = (listed_first or in_graph)[0] if in_graph else None
         contrib = sorted(set(unknown) & facts.contrib_ops)
         where = "; ".join(
             f"{op} ({len(nodes)}x, e.g. node '{nodes[0].name}'"
@@ -466,29 +486,51 @@ def _target_shape(
 
 # -- the package around it ---------------------------------------------------------------------------
 
-def check_package(
-    files: PackageFiles, checked: Mapping[str, SavedModelCheck], limits: TensorFlowLimits | None = None
-) -> tuple[tuple[Finding, ...], dict[str, Any]]:
-    """Check what lies beside the ``.pb`` files: the variables bundle, assets, other model formats.
+#: ``.pb`` files TensorFlow writes beside ``saved_model.pb`` that no loader of 1.8 reads
+#: (``fingerprint.pb``: TensorFlow 2.9+, a FingerprintDef).
+_COMPANION_PB = frozenset({"fingerprint.pb"})
 
-    ``checked`` maps each top-level ``.pb`` path to what :func:`check_saved_model` found.
+
+def check_package(
+    files: PackageFiles, checked: Mapping[str, Mapping[str, Any]], limits: TensorFlowLimits | None = None,
+    *, others: bool = False,
+) -> tuple[tuple[Finding, ...], dict[str, Any]]:
+    """Check what lies beside ``saved_model.pb``: the variables bundle, assets, other model formats.
+
+    ``checked`` maps each ``saved_model.pb`` path to the facts :func:`check_saved_model` found. With
+    ``others``, every other top-level ``.pb`` file is read too (a frozen graph or a misnamed
+    SavedModel). Returns the findings and the facts to add to the SavedModel's (``variables``).
     """
     limits = limits or TensorFlowLimits()
     findings: list[Finding] = []
     facts: dict[str, Any] = {}
     all_paths = sorted(files.paths())
-    saved = {p: c for p, c in checked.items() if c.facts.get("format") == "saved_model"}
+    if others:
+        for path in all_paths:
+            if "/" in path or not path.lower().endswith(".pb") or path in checked or path in _COMPANION_PB:
+                continue
+            size = files.size(path)
+            if size is None:
+                continue
+            if size > limits.max_saved_model_bytes:
+                findings.append(TOO_BIG.finding(path, f"{size} bytes, above the limit of "
+                                                      f"{limits.max_saved_model_bytes} bytes"))
+                continue
+            other = check_saved_model(path, io.BytesIO(files.read(path, size)), size, limits)
+            findings.extend(other.findings)
+    saved = {p: c for p, c in checked.items() if c.get("format") == "saved_model"}
     if not saved:
-        findings.extend(_other_formats(files, all_paths, bool(checked)))
+        findings.extend(_other_formats(files, all_paths))
         return tuple(findings), facts
-    path, check = sorted(saved.items())[0]
+    path, model_facts = sorted(saved.items())[0]
+    restores = tuple(Restore.from_dict(r) for r in model_facts.get("restores", ()))
     folder = posixpath.dirname(path)
-    for asset in check.assets:
+    for asset in model_facts.get("assets", ()):
         asset_path = posixpath.join(folder, "assets", asset)
         if files.size(asset_path) is None:
             findings.append(MISSING_ASSET.finding(asset_path, f"the meta graph needs asset '{asset}', "
                                                               f"but '{asset_path}' is not in the package"))
-    if not check.uses_variables:
+    if not model_facts.get("uses_variables"):
         return tuple(findings), facts
     index_path = posixpath.join(folder, "variables", "variables.index")
     index_size = files.size(index_path)
@@ -496,7 +538,7 @@ def check_package(
         in_vars = [p for p in all_paths if p.startswith(posixpath.join(folder, "variables") + "/")]
         state = (f"'variables/' holds only {_listed(in_vars, 5)}" if in_vars
                  else "there is no 'variables/' folder (or it is empty)")
-        findings.append(NO_VARIABLES.finding(index_path, f"the graph restores {len(check.restores)} variables from "
+        findings.append(NO_VARIABLES.finding(index_path, f"the graph restores {len(restores)} variables from "
                                                          f"variables/variables, but {state}"))
         return tuple(findings), facts
     try:
@@ -523,24 +565,23 @@ def check_package(
     for text in outside[: limits.max_listed]:
         findings.append(OUTSIDE_SHARD.finding(index_path, text))
     entries = {e.key: e for e in bundle.entries}
-    missing = [r.key for r in check.restores if r.key not in entries]
+    missing = [r.key for r in restores if r.key not in entries]
     if missing:
         findings.append(MISSING_VARIABLE.finding(
             index_path, f"the graph restores {_listed(missing, limits.max_listed)}, not in the bundle "
                         f"(TensorFlow 1.8: \"Key {missing[0]} not found in checkpoint\")"))
-    for r in check.restores:
+    for r in restores:
         e = entries.get(r.key)
         if e is None:
             continue
         if r.dtype != e.dtype:
             findings.append(VARIABLE_MISMATCH.finding(
-                index_path, f"tensor_name = {r.key}; expected dtype {r.dtype} does not equal original dtype "
-                            f"{e.dtype}"))
+                index_path, f"'{r.key}': the graph restores it as {r.dtype}, the bundle holds {e.dtype}"))
         elif r.shape is not None and not r.sliced and e.slices == 0 and tuple(r.shape) != e.shape and -1 not in r.shape:
             findings.append(VARIABLE_MISMATCH.finding(
                 index_path, f"'{r.key}': the variable has shape {list(r.shape)}, the bundle holds {list(e.shape)} "
                             "(Assign requires shapes of both tensors to match)"))
-    restored = {r.key for r in check.restores}
+    restored = {r.key for r in restores}
     unused = [k for k in entries if k not in restored and k != "_CHECKPOINTABLE_OBJECT_GRAPH"]
     if unused and restored:
         findings.append(UNUSED_ENTRIES.finding(index_path, f"{len(unused)} entries no restore op reads: "
@@ -554,7 +595,7 @@ def check_package(
     return tuple(findings), facts
 
 
-def _other_formats(files: PackageFiles, paths: list[str], pb_seen: bool) -> Iterator[Finding]:
+def _other_formats(files: PackageFiles, paths: list[str]) -> Iterator[Finding]:
     """What the user uploaded instead of a SavedModel, recognised by content."""
     found: list[str] = []
     for path in paths:
@@ -573,4 +614,3 @@ def _other_formats(files: PackageFiles, paths: list[str], pb_seen: bool) -> Iter
                 found.append(f"'{path}' is {label}")
     if found:
         yield OTHER_FORMAT.finding("", "no SavedModel in the package; " + "; ".join(found))
-    del pb_seen

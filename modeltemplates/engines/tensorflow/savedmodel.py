@@ -316,7 +316,29 @@ class _Reader:
             elif num == 5:
                 key, span = _map_entry(data, s, e)
                 attrs_[key] = span
+                if span[0] < span[1] and data[span[0]] in (0x0A, 0x52):  # a list or a function
+                    self.attr_depth(span[0], span[1], depth + 2)
         return Node(name, op, tuple(inputs), attrs_, start, function)
+
+    def attr_depth(self, start: int, end: int, depth: int) -> None:
+        """Walk the nesting an ``AttrValue`` can recurse through (``func`` -> ``attr`` -> ``AttrValue``,
+        ``list.func``), so a graph protobuf would refuse for its depth is refused here too."""
+        for num, wt, _, s, e in self.fields(start, end, depth):
+            if wt != pw.LEN:
+                continue
+            if num == 10:
+                self.name_attr_list(s, e, depth + 1)
+            elif num == 1:
+                for lnum, lwt, _, ls, le in self.fields(s, e, depth + 1):
+                    if lnum == 9 and lwt == pw.LEN:
+                        self.name_attr_list(ls, le, depth + 2)
+
+    def name_attr_list(self, start: int, end: int, depth: int) -> None:
+        for num, wt, _, s, e in self.fields(start, end, depth):
+            if num == 2 and wt == pw.LEN:
+                for enum_, ewt, _, es, ee in self.fields(s, e, depth + 1):
+                    if enum_ == 2 and ewt == pw.LEN:
+                        self.attr_depth(es, ee, depth + 2)
 
     def graph(self, start: int, end: int, depth: int) -> dict[str, Any]:
         nodes: list[Node] = []

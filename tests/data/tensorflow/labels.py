@@ -32,7 +32,7 @@ def main():
     import tensorflow as tf
 
     assert tf.__version__ == "1.8.0", tf.__version__
-    folders = sorted(glob.glob(os.path.join(HERE, "*", "model"))) + sys.argv[1:]
+    folders = sorted(glob.glob(os.path.join(HERE, "*", "model")) + glob.glob(os.path.join(HERE, "variants", "*", "model"))) + sys.argv[1:]
     out = {}
     for folder in folders:
         out[os.path.relpath(folder, HERE)] = verdict(tf, folder)
