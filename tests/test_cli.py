@@ -27,7 +27,7 @@ def test_list_and_filters(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "--engine", "pytorch", "--python", "2.7", "--json")
     assert [t["id"] for t in json.loads(out)] == ["pytorch-py27"]
     code, out, _ = run(capsys, "list", "--python", "2.7", "--json")
-    assert {"pytorch-py27", "mxnet-py27"} <= {t["id"] for t in json.loads(out)}
+    assert {"pytorch-py27", "mxnet-py27", "tensorflow-py27"} <= {t["id"] for t in json.loads(out)}
 
 
 def test_describe_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:

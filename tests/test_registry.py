@@ -49,11 +49,11 @@ def test_unknown_name_suggests_closest() -> None:
 
 
 def test_list_templates_filters() -> None:
-    assert {"pytorch-py27", "pytorch-py37", "mxnet-py27", "mxnet-py37"} <= {t.id for t in list_templates()}
+    assert {"pytorch-py27", "pytorch-py37", "mxnet-py27", "mxnet-py37", "tensorflow-py27", "tensorflow-py36"} <= {t.id for t in list_templates()}
     assert [t.id for t in list_templates(engine="pytorch", python="2.7")] == ["pytorch-py27"]
     assert [t.id for t in list_templates(engine="PyTorch", python="python3.7")] == ["pytorch-py37"]
     assert [t.id for t in list_templates(engine="mxnet", python="3.7")] == ["mxnet-py37"]
-    assert list_templates(engine="TensorFlow") == []
+    assert [t.id for t in list_templates(engine="TensorFlow")] == ["tensorflow-py27", "tensorflow-py36"]
     assert len(list_templates(io_mode="Built-in object detection mode")) == len(list_templates())
 
 

@@ -25,7 +25,7 @@ from modeltemplates.engines import protowire as pw
 from modeltemplates.engines.tensorflow import bundle as bd
 from modeltemplates.engines.tensorflow import savedmodel as sm
 from modeltemplates.engines.tensorflow.tf18 import TensorFlowFacts, tf18
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 
 __all__ = ["RULES", "PackageFiles", "SavedModelCheck", "TensorFlowLimits", "check_package", "check_saved_model"]
 
@@ -47,6 +47,12 @@ NOT_SAVED_MODEL = Rule(
     "neither.",
     fix=_EXPORT_HINT + " A frozen graph can be wrapped: import it with `tf.import_graph_def` in a new graph and "
     "save that graph with SavedModelBuilder.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 on a frozen graph: 'SavedModel file does not exist' (another name) or 'MetaGraphDef"
+        " associated with tags 'serve' could not be found' (named saved_model.pb) "
+        '(tests/data/tensorflow/labels.json: tf18_frozen, variants/graphdef_named_saved).'
+    ),
 )
 OTHER_FORMAT = Rule(
     "TFM002", "Keras, TFLite or checkpoint files instead of a SavedModel", E,
@@ -57,18 +63,33 @@ OTHER_FORMAT = Rule(
     fix="Load the model in the framework that wrote it and export a SavedModel: Keras in TF 1.x "
     "`tf.contrib.saved_model.save_keras_model` or SavedModelBuilder on `K.get_session()`; a checkpoint by "
     "restoring it into its graph and saving with SavedModelBuilder.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 on Keras .h5/.keras, TFLite and TF2 checkpoint folders: 'SavedModel file does not "
+        "exist' (tests/data/tensorflow/labels.json)."
+    ),
 )
 MISNAMED = Rule(
     "TFM003", "SavedModel not named saved_model.pb", E,
     what="A `.pb` file holds a SavedModel but is not called `saved_model.pb`.",
     why="The loader looks for exactly `saved_model.pb` (or `saved_model.pbtxt`) in the model folder.",
     fix="Rename the file to `saved_model.pb`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        'TensorFlow 1.8 saved_model/loader_impl.py reads only saved_model.pb or saved_model.pbtxt '
+        "('SavedModel file does not exist at: <model>/{saved_model.pbtxt|saved_model.pb}')."
+    ),
 )
 MALFORMED = Rule(
     "TFM004", "Malformed saved_model.pb", E,
     what="`saved_model.pb` is empty, truncated or not a protobuf message at all.",
     why="TensorFlow cannot parse it: the service fails when it loads the model.",
     fix="Export the SavedModel again and check the upload was complete (compare checksums).",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 on damaged files: 'Cannot parse file ... Error parsing message' "
+        '(tests/data/tensorflow/labels.json: variants/noise; variants/truncated fails on a half-read node).'
+    ),
 )
 TOO_BIG = Rule(
     "TFM005", "saved_model.pb exceeds inspection limits", E,
@@ -77,12 +98,23 @@ TOO_BIG = Rule(
     "bounds, files that do not are built to exhaust whoever reads them.",
     fix="Keep weights in `variables/` instead of constants in the graph; raise the limits in the settings if "
     "the file is genuine.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "protobuf's recursion limit of 100 makes TensorFlow 1.8.0 refuse a graph nested deeper "
+        '(tests/data/tensorflow/labels.json: variants/deep fails, variants/shallow loads); files above the '
+        "reader's size and count bounds are refused as a safety measure."
+    ),
 )
 NO_SERVE = Rule(
     "TFM010", "No meta graph tagged 'serve'", E,
     what="No MetaGraphDef in `saved_model.pb` carries the tag 'serve'.",
     why="The service loads the meta graph tagged 'serve' and fails when there is none.",
     fix="Save with `tags=[tf.saved_model.tag_constants.SERVING]`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 with tags ['train'] only: 'MetaGraphDef associated with tags 'serve' could not be "
+        "found' (tests/data/tensorflow/labels.json: variants/tags)."
+    ),
 )
 NO_SIGNATURE = Rule(
     "TFM011", "No serving signature", E,
@@ -90,6 +122,12 @@ NO_SIGNATURE = Rule(
     why="TensorFlow 1.8 loads such a graph, but the platform's TfServingBaseService maps the request's fields "
     "to a signature's inputs and answers with its outputs: without one it cannot serve a request.",
     fix="Pass `signature_def_map={'serving_default': predict_signature_def(inputs, outputs)}` when saving.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        'TensorFlow 1.8.0 loads a graph with 0 signatures (tests/data/tensorflow/labels.json: '
+        'variants/nosig), but TfServingBaseService answers requests through a signature '
+        '(specifications_for_writing_model_inference_code.rst, TensorFlow example).'
+    ),
 )
 VERSIONS = Rule(
     "TFM012", "GraphDef version outside TensorFlow 1.8's range", E,
@@ -97,6 +135,11 @@ VERSIONS = Rule(
     "listed in `bad_consumers`, or a producer older than TensorFlow 1.8 accepts.",
     why="TensorFlow refuses to import the graph before looking at any op.",
     fix="Export the model with TensorFlow 1.8 (or a version whose graphs TensorFlow 1.8 accepts).",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: 'GraphDef min consumer version 27 above current version 26' and 'GraphDef "
+        "disallows consumer version 26' (tests/data/tensorflow/labels.json: variants/mc, variants/bad)."
+    ),
 )
 UNKNOWN_OP = Rule(
     "TFM013", "Op TensorFlow 1.8 lacks", E,
@@ -106,6 +149,12 @@ UNKNOWN_OP = Rule(
     why="Importing the graph fails at the first such node, so the service never starts.",
     fix="Export the model with TensorFlow 1.8 itself (TF 2.x SavedModels use ops 1.8 lacks), or rewrite the "
     "graph with ops 1.8 has; for tf.contrib ops, import that contrib module in customize_service.py.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: KeyError: 'StatefulPartitionedCall' (TF 2.15 SavedModel), KeyError: "
+        "'StaticRegexFullMatch' (TF 2.15 compat.v1 graph), 'Op type not registered' "
+        '(tests/data/tensorflow/labels.json).'
+    ),
 )
 UNKNOWN_ATTR = Rule(
     "TFM014", "Attribute TensorFlow 1.8 does not know", E,
@@ -114,18 +163,34 @@ UNKNOWN_ATTR = Rule(
     why="TensorFlow 1.8 rejects the node: \"NodeDef mentions attr ... not in Op\".",
     fix="Export with TensorFlow 1.8, or save with `strip_default_attrs=True` so attributes left at their "
     "defaults are dropped.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: 'NodeDef mentions attr 'grad_a' not in Op<name=MatMul...>' "
+        "(tests/data/tensorflow/labels.json: variants/attr; variants/attr_strip_default, where the producer's"
+        ' default equals the value, loads).'
+    ),
 )
 MISSING_ATTR = Rule(
     "TFM015", "Attribute TensorFlow 1.8 requires is missing", E,
     what="A node lacks an attribute its op requires in TensorFlow 1.8 (one without a default).",
     why="TensorFlow 1.8 rejects the node: \"NodeDef missing attr ... from Op\".",
     fix="Export the graph with TensorFlow 1.8.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: 'NodeDef missing attr 'T' from Op<name=MatMul...>' "
+        '(tests/data/tensorflow/labels.json: variants/missing_attr).'
+    ),
 )
 REMOVED_OP = Rule(
     "TFM016", "Op removed at the graph's version", E,
     what="A node uses an op TensorFlow marked as removed at a GraphDef version at or below the graph's producer.",
     why="TensorFlow 1.8 refuses the op: \"Op X is not available in GraphDef version N\".",
     fix="Use the replacement op the message names and export again.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: 'Op BatchMatrixDiag is not available in GraphDef version 26. It has been removed "
+        "in version 14.' (tests/data/tensorflow/labels.json: variants/dep)."
+    ),
 )
 NO_VARIABLES = Rule(
     "TFM020", "variables/ missing or empty", E,
@@ -133,6 +198,11 @@ NO_VARIABLES = Rule(
     "or an empty one).",
     why="The loader restores from `variables/variables`; without the bundle the restore fails.",
     fix="Upload the `variables/` folder the SavedModel was exported with, next to `saved_model.pb`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 without variables/: 'Unsuccessful TensorSliceReader constructor: Failed to get "
+        "matching files on <model>/variables/variables' (tests/data/tensorflow/labels.json: variants/novars)."
+    ),
 )
 BAD_INDEX = Rule(
     "TFM021", "Corrupt variables.index", E,
@@ -140,12 +210,23 @@ BAD_INDEX = Rule(
     "checksum mismatch, a bad block or entry.",
     why="TensorFlow cannot read the bundle, so no variable is restored.",
     fix="Export again and upload the whole `variables/` folder unchanged.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 on a flipped byte in variables.index: 'DataLossError: ... block checksum mismatch' "
+        '(tests/data/tensorflow/labels.json: variants/corrupt_index).'
+    ),
 )
 MISSING_SHARD = Rule(
     "TFM022", "Variables data shard missing", E,
     what="A data shard the index names (`variables.data-0000N-of-0000M`) is not in `variables/`.",
     why="Restoring a variable stored in that shard fails.",
     fix="Upload every `variables.data-*` file the export wrote.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 without the data shard: 'NotFoundError: "
+        "<model>/variables/variables.data-00000-of-00001; No such file or directory' "
+        '(tests/data/tensorflow/labels.json: variants/noshard).'
+    ),
 )
 OUTSIDE_SHARD = Rule(
     "TFM023", "Variable bytes outside their shard", E,
@@ -153,12 +234,22 @@ OUTSIDE_SHARD = Rule(
     "files from different exports).",
     why="TensorFlow reads fewer bytes than the entry needs and the restore fails.",
     fix="Upload the data shards of the same export, completely.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 on a cut data shard: 'OutOfRangeError: Read less bytes than requested' "
+        '(tests/data/tensorflow/labels.json: variants/shortshard).'
+    ),
 )
 MISSING_VARIABLE = Rule(
     "TFM024", "Variable missing from the bundle", E,
     what="The graph's saver restores a tensor name that `variables.index` does not hold.",
     why="The restore op fails: \"Key ... not found in checkpoint\".",
     fix="Export graph and variables together (one SavedModelBuilder call); do not mix files of two exports.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: 'NotFoundError: Key dense/bias not found in checkpoint' "
+        '(tests/data/tensorflow/labels.json: variants/missing_var).'
+    ),
 )
 VARIABLE_MISMATCH = Rule(
     "TFM025", "Variable dtype or shape differs from the graph", E,
@@ -166,18 +257,34 @@ VARIABLE_MISMATCH = Rule(
     "variable it is assigned to.",
     why="The restore fails (dtype) or the Assign does (\"Assign requires shapes of both tensors to match\").",
     fix="Export graph and variables together; do not mix files of two exports.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0: 'Invalid size in bundle entry: key dense/bias' (dtype) and 'Assign requires shapes"
+        " of both tensors to match' (shape) (tests/data/tensorflow/labels.json: variants/dtype_mismatch, "
+        'variants/shape_mismatch).'
+    ),
 )
 UNUSED_ENTRIES = Rule(
     "TFM026", "Bundle entries the graph never restores", W,
     what="`variables.index` holds tensors no restore op of the graph reads.",
     why="They cost upload size and suggest graph and variables come from different exports.",
     fix="Export graph and variables together.",
+    basis=Basis.ADVICE,
+    evidence=(
+        "TensorFlow's RestoreV2 reads only the keys it names; other entries are never read "
+        '(tensorflow/core/util/tensor_bundle).'
+    ),
 )
 MISSING_ASSET = Rule(
     "TFM027", "Asset file missing", E,
     what="The meta graph names an asset file (vocabulary, table) that is not in `assets/`.",
     why="The loader feeds the asset's path to the graph; the table initialisation fails without the file.",
     fix="Upload the `assets/` folder the export wrote.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        'TensorFlow 1.8 loader_impl.py feeds <model>/assets/<file> to the asset tensors; an initializer '
+        "reading a missing file fails (not observed with this project's models)."
+    ),
 )
 TF2_MODEL = Rule(
     "TFM028", "TensorFlow 2 SavedModel", INFO,
@@ -185,6 +292,11 @@ TF2_MODEL = Rule(
     why="TensorFlow 1.8 ignores the object graph and loads only the graph; it works only if every op exists "
     "in 1.8, which TFM013 checks.",
     fix="Nothing, unless TFM013 reports ops: then export with TensorFlow 1.x.",
+    basis=Basis.ADVICE,
+    evidence=(
+        'TensorFlow 1.8 parses a TF2 SavedModel and ignores its object graph (an unknown field to it); its '
+        'ops decide (tests/data/tensorflow/labels.json: tf2_savedmodel).'
+    ),
 )
 
 RULES: tuple[Rule, ...] = (
