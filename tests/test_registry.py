@@ -49,7 +49,8 @@ def test_unknown_name_suggests_closest() -> None:
 
 
 def test_list_templates_filters() -> None:
-    assert {"pytorch-py27", "pytorch-py37", "mxnet-py27", "mxnet-py37", "tensorflow-py27", "tensorflow-py36"} <= {t.id for t in list_templates()}
+    assert {"pytorch-py27", "pytorch-py37", "mxnet-py27", "mxnet-py37", "tensorflow-py27", "tensorflow-py36"} <= {
+        t.id for t in list_templates()}
     assert [t.id for t in list_templates(engine="pytorch", python="2.7")] == ["pytorch-py27"]
     assert [t.id for t in list_templates(engine="PyTorch", python="python3.7")] == ["pytorch-py37"]
     assert [t.id for t in list_templates(engine="mxnet", python="3.7")] == ["mxnet-py37"]

@@ -211,4 +211,6 @@ class TensorFlowPy36(TensorFlowTemplate):
     reference = "ModelArts: TensorFlow-py36 General Template (modelarts_23_0262)"
 
 
-BUILTIN_TEMPLATES: tuple[type[Template], ...] = (PyTorchPy27, PyTorchPy37, MXNetPy27, MXNetPy37, TensorFlowPy27, TensorFlowPy36)
+BUILTIN_TEMPLATES: tuple[type[Template], ...] = (
+    PyTorchPy27, PyTorchPy37, MXNetPy27, MXNetPy37, TensorFlowPy27, TensorFlowPy36,
+)
