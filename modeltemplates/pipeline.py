@@ -102,7 +102,7 @@ def inspect_package(
 
     # Python sources: syntax as the target interpreter sees it; the inference script's service class.
     script_tree = None
-    script_ok = False  # the inference script parses (its tree may still be unbuilt when cached)
+    script_ok = False  # the inference script (or what could be read of it) parses; tree unbuilt if cached
     for entry in layout.python_files:
         data = texts.get(entry.path)
         if data is None:
@@ -261,15 +261,31 @@ def _check_python(
         result = check_source(path, data, python)
     except Exception as exc:  # never let one odd file end the run: say so instead
         return [], False, None, check_failed(path, "Python source", exc)
-    ok = result.parse.tree is not None
-    _remember(cache, "source", key, result.findings, ok=ok)
-    return list(result.findings), ok, result.parse.tree, None
+    found, tree = list(result.findings), result.parse.tree
+    if result.parse.error is not None:  # every further error too, and the tree of what could be read
+        from modeltemplates.checks.further import further_findings
+
+        try:
+            recovery = further_findings(path, data, python, result.parse.error)
+        except Exception as exc:
+            found.append(check_failed(path, "Python source (further errors)", exc))
+        else:
+            found.extend(recovery.findings)
+            tree = recovery.tree
+    ok = tree is not None
+    _remember(cache, "source", key, found, ok=ok)
+    return found, ok, tree, None
 
 
 def _parse_tree(data: bytes, python: tuple[int, int], path: str) -> Any:
     from modeltemplates.inspect.pyparse import parse
 
-    tree = parse(data, python, path).tree
+    result = parse(data, python, path)
+    tree = result.tree
+    if tree is None and result.error is not None:  # it parsed once its errors were blanked
+        from modeltemplates.checks.further import further_findings
+
+        tree = further_findings(path, data, python, result.error).tree
     if tree is None:  # pragma: no cover - the cached verdict said it parses
         raise ValueError("the source no longer parses")
     return tree

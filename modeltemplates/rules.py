@@ -15,6 +15,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.engines.mxnet.checks",
     "modeltemplates.deepcheck",
     "modeltemplates.checks.syntax",
+    "modeltemplates.checks.further",
     "modeltemplates.checks.service",
     "modeltemplates.checks.configfile",
     "modeltemplates.checks.internal",

@@ -123,6 +123,16 @@ def check_source(path: str, data: bytes, python: tuple[int, int]) -> SourceResul
     return SourceResult(tuple(findings), result)
 
 
+def describe_problem(path: str, problem: SyntaxProblem, data: bytes, python: tuple[int, int]) -> Finding:
+    """The finding for ``problem`` in ``data``: the interpreter's words, the construct, a fix."""
+    return _finding(path, problem, data, python)
+
+
+def recognise(problem: SyntaxProblem, data: bytes, python: tuple[int, int]) -> tuple[str, str | None]:
+    """The well-known construct behind ``problem`` (``""`` if none) and its fix."""
+    return _recognise(problem, _line(data, problem.source_line), python)
+
+
 def _finding(path: str, problem: SyntaxProblem, data: bytes, python: tuple[int, int]) -> Finding:
     version = f"{python[0]}.{python[1]}"
     rule = _RULE_OF_KIND.get(problem.kind, SYNTAX)
@@ -187,6 +197,10 @@ _PY2: list[tuple[_Matcher, str, str]] = [
      "the rb'' string prefix needs Python 3.3+", "write br'...' instead"),
     (lambda p, s: _tok(p) == "def" and _prev(p) == "async",
      "async def needs Python 3.5+", "use a plain function"),
+    (lambda p, s: _tok(p) in ("for", "with") and _prev(p) == "async",
+     "async for / async with need Python 3.5+", "use a plain for loop or with statement"),
+    (lambda p, s: _prev(p) == "await",
+     "await needs Python 3.5+", "call the function and use its result directly"),
     (lambda p, s: _tok(p) == "=" and bool(re.match(r"\s*print\s*\(", s)),
      "print() with keyword arguments (end=, sep=, file=) needs the print function",
      "add `from __future__ import print_function` as the first statement"),

@@ -6,6 +6,7 @@ with their count and first lines unless ``verbosity`` > 0; JSON and SARIF keep e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from modeltemplates.findings import Finding, Severity
@@ -25,6 +26,8 @@ _LOCATED = {
     "unnamed": "the folder itself (not named `model`)",
     "marked": "the folder itself: it holds the package's files (not named `model`)",
 }
+
+_DIGITS = re.compile(r"\d+")
 
 _STYLE = {
     "error": "\x1b[1;31m",
@@ -78,18 +81,18 @@ def _package_lines(package: PackageResult, options: RenderOptions, paint: _Paint
 
 
 def _groups(findings: Iterable[Finding], *, fold: bool) -> list[list[Finding]]:
-    """Findings in report order; with ``fold``, a rule's findings in one file form one group
-    when there are more than :data:`FOLD_AFTER` of them."""
+    """Findings in report order; with ``fold``, findings of one rule in one file that say the same
+    (numbers aside) form one group when there are more than :data:`FOLD_AFTER` of them."""
     ordered = list(findings)
     if not fold:
         return [[f] for f in ordered]
-    by_key: dict[tuple[str, str], list[Finding]] = {}
+    by_key: dict[tuple[str, str, str], list[Finding]] = {}
     for f in ordered:
-        by_key.setdefault((f.path, f.rule), []).append(f)
+        by_key.setdefault(_fold_key(f), []).append(f)
     out: list[list[Finding]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for f in ordered:
-        key = (f.path, f.rule)
+        key = _fold_key(f)
         group = by_key[key]
         if len(group) <= FOLD_AFTER:
             out.append([f])
@@ -97,6 +100,11 @@ def _groups(findings: Iterable[Finding], *, fold: bool) -> list[list[Finding]]:
             seen.add(key)
             out.append(group)
     return out
+
+
+def _fold_key(f: Finding) -> tuple[str, str, str]:
+    """Findings fold together when file, rule and message (numbers aside) are the same."""
+    return f.path, f.rule, _DIGITS.sub("#", f.message)
 
 
 def _finding_lines(group: list[Finding], paint: _Painter, *, hints: bool) -> list[str]:
