@@ -20,7 +20,7 @@ from __future__ import annotations
 import attrs
 
 from modeltemplates.checks.syntax import SYNTAX, describe_problem, recognise
-from modeltemplates.findings import Finding, Rule, Severity
+from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.inspect import pytokens
 from modeltemplates.inspect.grammars import language
 from modeltemplates.inspect.pyparse import Node, SyntaxProblem, parse
@@ -34,6 +34,9 @@ FURTHER = Rule(
     why="The interpreter reports one error per import attempt; fixing them one upload at a time is slow. "
     "Every one of these lines must change before the file imports on the template's runtime.",
     fix=SYNTAX.fix,
+    basis=Basis.SERVICE_FAILS,
+    evidence="The same parser and fidelity set as SRC001; tests/test_further.py checks against real CPython "
+    "2.7.18 that each further error is the one the interpreter reports once the earlier ones are gone.",
 )
 
 RULES: tuple[Rule, ...] = (FURTHER,)
