@@ -157,3 +157,16 @@ def test_each_further_error_is_what_real_python27_reports_next(tmp_path: Path) -
         seen.append(ours.source_line)
         further._blank_statement(lines, ours, PY27)
     assert seen == [4, 9, 16, 22, 26, 30]
+
+
+def test_cached_runs_give_the_same_further_findings_and_service_facts(pkg: PackageBuilder, tmp_path: Path) -> None:
+    from modeltemplates.cache import ResultCache
+
+    pkg.valid()
+    pkg.write("customize_service.py", PY3_SERVICE)
+    cache = ResultCache(tmp_path / "cache")
+    template = get_template("pytorch-py27")
+    first = template.validate(pkg.root, cache=cache)
+    second = template.validate(pkg.root, cache=cache)
+    assert first.to_json() == second.to_json()
+    assert "SRC007" in {f.rule for f in second.findings} and "service" in second.facts
