@@ -282,13 +282,29 @@ def check_model_file(
         facts = read_torch_file(f, size, limits)
     except TorchFileError as exc:
         rule = {"unrecognised": UNRECOGNISED, "limit": LIMITS}.get(exc.kind, CORRUPT)
-        return ModelFileResult(None, (rule.finding(path, str(exc)),))
+        message = str(exc)
+        if rule is UNRECOGNISED:
+            message = _not_a_model(f, size)
+        return ModelFileResult(None, (rule.finding(path, message),))
     findings = [
         *_format_findings(path, facts, runtime),
         *_problem_findings(path, facts),
         *_pickle_findings(path, facts, runtime, package_modules),
     ]
     return ModelFileResult(facts, tuple(dict.fromkeys(findings)))
+
+
+def _not_a_model(f: BinaryIO, size: int) -> str:
+    """What the file is, in the user's words ("a 37-byte text file, not a PyTorch model")."""
+    from modeltemplates.inspect.filekind import HEAD_BYTES, sniff
+
+    try:
+        f.seek(0)
+        head = f.read(HEAD_BYTES)
+    except OSError:
+        head = b""
+    kind = sniff(head, size)
+    return f"{kind.what}, not a PyTorch model"
 
 
 # --------------------------------------------------------------------------------------------
