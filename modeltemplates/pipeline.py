@@ -208,6 +208,9 @@ def inspect_package(
             findings.extend(template.deep_check_model_file(
                 str(package.absolute(entry)), checked.facts, settings.deep_timeout, path=entry.path))
 
+    # Every other file torch, numpy or pickle could load: the same safety scan, by content.
+    findings.extend(_scan_data_files(package, layout, facts.get("service"), modules, settings))
+
     from modeltemplates.template import ModelSetCheck, ModelSetContext
 
     inference = layout.inference_script
@@ -335,6 +338,28 @@ def _model_key(
     kind = type(template)
     return cache.key("model", f"{kind.__module__}.{kind.__qualname__}", template.runtime, path, identity,
                      sorted(modules), repr(settings.torch))
+
+
+def _scan_data_files(
+    package: Package, layout: LayoutResult, service: Any, modules: frozenset[str], settings: Settings
+) -> list[Finding]:
+    from modeltemplates.checks.datafiles import check_data_file, loads_naming
+
+    loads = service.get("loads", []) if isinstance(service, Mapping) else []
+    model_paths = {e.path for e in layout.model_files}
+    out: list[Finding] = []
+    for entry in package.files():
+        if entry.path in model_paths or not entry.readable or entry.suffix == ".py" or entry.size < 2:
+            continue
+        try:
+            with package.open(entry) as f:
+                out.extend(check_data_file(entry.path, f, entry.size, loaded_by=loads_naming(entry.path, loads),
+                                           package_modules=modules, limits=settings.torch))
+        except OSError:
+            continue  # the layout check reports unreadable files
+        except Exception as exc:
+            out.append(check_failed(entry.path, "data file", exc))
+    return out
 
 
 def _read(package: Package, entry: Entry, limit: int) -> bytes | None:

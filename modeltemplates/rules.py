@@ -12,6 +12,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.layout",
     "modeltemplates.checks.textfiles",
     "modeltemplates.checks.modelfile",
+    "modeltemplates.checks.datafiles",
     "modeltemplates.engines.mxnet.checks",
     "modeltemplates.deepcheck",
     "modeltemplates.checks.syntax",

@@ -216,6 +216,34 @@ class FileAccess:
 
 
 @attrs.frozen
+class FileLoad:
+    """A call that unpickles a file named by a literal, e.g. ``torch.load(os.path.join(d, 'w.pth'))``.
+
+    ``path`` is the literal file name the path expression ends with (anchored or not), without a
+    leading ``/`` or ``./``; ``call`` the loader (``torch.load``, ``pickle.load``, ``numpy.load``
+    with ``allow_pickle=True``, ``joblib.load``...).
+    """
+
+    call: str
+    path: str
+    line: int
+
+
+#: Calls that unpickle what they read, with the argument that names (or opens) the file.
+LOAD_CALLS: Mapping[str, tuple[int, str]] = {
+    "torch.load": (0, "f"),
+    "pickle.load": (0, "file"),
+    "cPickle.load": (0, "file"),
+    "_pickle.load": (0, "file"),
+    "dill.load": (0, "file"),
+    "joblib.load": (0, "filename"),
+    "sklearn.externals.joblib.load": (0, "filename"),
+    "numpy.load": (0, "file"),
+    "pandas.read_pickle": (0, "filepath_or_buffer"),
+}
+
+
+@attrs.frozen
 class ServiceFacts:
     """Everything :func:`analyze_service` found, in source order."""
 
@@ -224,6 +252,7 @@ class ServiceFacts:
     super_calls: tuple[SuperCall, ...] = ()
     file_accesses: tuple[FileAccess, ...] = ()
     truncated: bool = False
+    loads: tuple[FileLoad, ...] = ()
 
     def toplevel_classes(self) -> dict[str, ClassFact]:
         """Module-level classes by name (a later definition replaces an earlier one)."""
@@ -249,6 +278,7 @@ class ServiceFacts:
                 {"call": a.call, "path": a.path, "line": a.line} for a in self.file_accesses
             ],
             "truncated": self.truncated,
+            "loads": [{"call": a.call, "path": a.path, "line": a.line} for a in self.loads],
         }
 
 
@@ -277,7 +307,7 @@ FILE_CALLS: Mapping[str, tuple[int, str]] = {
 _PY2_FILE_CALLS: Mapping[str, tuple[int, str]] = {"file": (0, "name")}
 _JOIN = "os.path.join"
 _FILE_CALL_NAMES = frozenset(
-    name.rsplit(".", 1)[-1] for name in (*FILE_CALLS, *_PY2_FILE_CALLS, _JOIN)
+    name.rsplit(".", 1)[-1] for name in (*FILE_CALLS, *_PY2_FILE_CALLS, _JOIN, *LOAD_CALLS)
 )
 # Names whose presence makes a path expression "derived from the model location".
 _ANCHORS = frozenset({"model_path", "__file__", "model_dir", "model_dir_path"})
@@ -581,6 +611,7 @@ class _Walker:
                         resolved, path[:MAX_TEXT], pos.line, pos.column,
                         ctx.cls.name if ctx.cls else None, ctx.func.name if ctx.func else None,
                     ))
+        loads = self._loads()
         super_builtin = self.module_bindings.get("super") not in _SUPER_PROVIDERS
         supers = tuple(
             SuperCall(
@@ -592,7 +623,26 @@ class _Walker:
         classes = tuple(
             ClassFact(b.name, b.line, b.column, b.bases, tuple(b.methods), b.toplevel) for b in self.classes
         )
-        return ServiceFacts(tuple(self.imports), classes, supers, tuple(accesses), self.truncated)
+        return ServiceFacts(tuple(self.imports), classes, supers, tuple(accesses), self.truncated, loads)
+
+    def _loads(self) -> tuple[FileLoad, ...]:
+        """Unpickling calls whose file is named by a literal (plain, joined or concatenated)."""
+        out: list[FileLoad] = []
+        for node, ctx in self.calls:
+            for callee, trailer in _calls_in(node):
+                resolved, local = self._resolve(callee, ctx)
+                if resolved is None or local or resolved not in LOAD_CALLS:
+                    continue
+                if resolved == "numpy.load":
+                    flag = _argument(trailer, 2, "allow_pickle")
+                    if flag is None or flag.value != "True":
+                        continue  # numpy refuses object arrays without allow_pickle=True
+                index, keyword = LOAD_CALLS[resolved]
+                arg = _argument(trailer, index, keyword)
+                name = _file_literal(arg) if arg is not None else None
+                if name is not None and len(out) < MAX_FACTS:
+                    out.append(FileLoad(resolved, name[:MAX_TEXT], _first_leaf(node).line))
+        return tuple(out)
 
     def _relative_path(self, expr: SyntaxNode, ctx: _Ctx, consumed: set[int]) -> str | None:
         """The relative literal a path expression starts with, or None when it is not one.
@@ -802,6 +852,24 @@ def _literal_prefix(node: SyntaxNode) -> str | None:
             break
         out.append(body)
     return "".join(out)
+
+
+def _file_literal(expr: SyntaxNode) -> str | None:
+    """The last string literal in a path expression that names a file (``'w.pth'`` in
+    ``os.path.join(model_dir, 'w.pth')``, ``open(d + '/l.pkl', 'rb')``), without a leading ``/``/``./``."""
+    found: str | None = None
+    for leaf in _leaves(expr, 2000):
+        if leaf.type != "STRING":
+            continue
+        text = _literal_prefix(leaf)
+        if text and "{" not in text and "%" not in text and ("." in text or "/" in text):
+            found = text
+    if found is None:
+        return None
+    found = found.replace("\\", "/")
+    while found.startswith(("./", "/")):
+        found = found[2:] if found.startswith("./") else found[1:]
+    return found or None
 
 
 def _is_relative(text: str) -> bool:

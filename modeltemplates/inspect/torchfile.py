@@ -689,6 +689,7 @@ class _Reader:
         if byteorder == "big":
             self.problem("big-endian", "the archive was written on a big-endian machine")
         storage_facts = self.zip_storages(by_name, prefix)
+        self.zip_hidden_pickles(zf, infos, prefix, len(read_by_torch) + 100)
         return self.facts(
             fmt,
             root,
@@ -787,6 +788,39 @@ class _Reader:
         if len(data) != info.file_size:
             raise TorchFileError("corrupt", "zip member size differs from its directory entry", member=name)
         return data
+
+    def zip_hidden_pickles(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], prefix: str, index: int) -> None:
+        """Members torch never reads whose bytes are a pickle, whatever their name: read like the rest.
+
+        Storages that tensors use are raw data and skipped; every other member that starts with a
+        pickle PROTO opcode and parses as one whole pickle is recorded (torch.load never reads it).
+        """
+        data_prefix = f"{prefix}data/"
+        for info in infos:
+            name = info.filename
+            if _is_pickle_member(name) or name.endswith("/") or info.file_size < 3:
+                continue
+            if name.startswith(data_prefix) and name[len(data_prefix):] in self.storages:
+                continue
+            if info.file_size > self.limits.max_member_bytes:
+                continue
+            try:
+                with zf.open(info) as m:
+                    head = m.read(2)
+            except _ZIP_ERRORS:
+                continue
+            if len(head) < 2 or head[0] != 0x80 or not 1 <= head[1] <= 5:
+                continue
+            try:
+                data = self.member_bytes(zf, info)
+                res = load(io.BytesIO(data), 0, len(data), limits=self.limits.pickle)
+            except (TorchFileError, PickleError):
+                continue
+            if res.end != len(data):
+                continue
+            self.record(res, "hidden", name, index, read=False)
+            index += 1
+            self.problem("hidden-pickle", f"{name!r} is a pickle that torch.load never reads", name)
 
     def small_text(self, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], name: str) -> str | None:
         info = by_name.get(name)
