@@ -14,6 +14,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.modelfile",
     "modeltemplates.checks.datafiles",
     "modeltemplates.engines.mxnet.checks",
+    "modeltemplates.engines.caffe.checks",
     "modeltemplates.deepcheck",
     "modeltemplates.checks.syntax",
     "modeltemplates.checks.further",

@@ -19,6 +19,8 @@ class Runtime:
     engine: str
     engine_version: str
     python: str
+    #: "CPU" or "GPU" when the template names a device (the Caffe templates); "" otherwise.
+    device: str = ""
 
     @property
     def python_version(self) -> tuple[int, int]:
@@ -33,6 +35,13 @@ class Runtime:
     def platform_runtime(self) -> str:
         """The ``runtime`` value of ``config.json``, e.g. ``python2.7``."""
         return f"python{self.python}"
+
+    @property
+    def platform_runtimes(self) -> tuple[str, ...]:
+        """Every ``runtime`` value that selects this runtime: ``python3.7``, and ``python3.7-gpu`` for GPU."""
+        if self.device:
+            return (self.platform_runtime, f"{self.platform_runtime}-{self.device.lower()}")
+        return (self.platform_runtime,)
 
     def __str__(self) -> str:
         return f"{self.engine} {self.engine_version} on Python {self.python}"

@@ -88,13 +88,18 @@ class TemplateDescription:
     summary: str
     layout: LayoutRules
     reference: str
+    #: "CPU" or "GPU" where the template's page names the device (Caffe); "" otherwise.
+    device: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        engine = {"name": self.engine, "version": self.engine_version}
+        if self.device:
+            engine["device"] = self.device
         return {
             "id": self.id,
             "title": self.title,
             "aliases": list(self.aliases),
-            "engine": {"name": self.engine, "version": self.engine_version},
+            "engine": engine,
             "python": self.python,
             "runtime": self.runtime,
             "io_mode": {
@@ -115,7 +120,7 @@ class TemplateDescription:
         override = "may be overridden" if self.io_mode_overridable else "fixed"
         lines = [
             f"{self.title} ({self.id})",
-            f"  engine:   {self.engine} {self.engine_version}",
+            f"  engine:   {self.engine} {self.engine_version}" + (f" ({self.device})" if self.device else ""),
             f"  python:   {self.python} (config.json runtime '{self.runtime}')",
             f"  I/O mode: {self.default_io_mode} ({override}; choices: {', '.join(self.io_modes)})",
         ]
@@ -144,6 +149,8 @@ class Template:
     engine_version: ClassVar[str]
     python: ClassVar[str]
     default_io_mode: ClassVar[str] = "undefined"
+    #: "CPU" or "GPU" when the platform's page names the device the engine runs on (Caffe).
+    device: ClassVar[str] = ""
     io_mode_overridable: ClassVar[bool] = True
     layout: ClassVar[LayoutRules]
     summary: ClassVar[str] = ""
@@ -165,7 +172,7 @@ class Template:
 
     @property
     def runtime(self) -> Runtime:
-        return Runtime(self.engine, self.engine_version, self.python)
+        return Runtime(self.engine, self.engine_version, self.python, self.device)
 
     def names(self) -> tuple[str, ...]:
         """Every name this template answers to: id, title and aliases."""
@@ -207,6 +214,7 @@ class Template:
             summary=self.summary,
             layout=self.layout,
             reference=self.reference,
+            device=self.device,
         )
 
     # -- engine hooks ---------------------------------------------------------------------

@@ -550,8 +550,9 @@ class _Checker:
                 at,
                 hint=f'Set "runtime": "{target}".',
             )
-        elif value != target:
-            self.add(RUNTIME_MISMATCH, f"runtime {value!r}, but this template runs {target!r}", at)
+        elif value not in runtime.platform_runtimes:
+            self.add(RUNTIME_MISMATCH, f"runtime {value!r}, but this template runs {target!r}"
+                     + (f" on {runtime.device}" if runtime.device else ""), at)
 
     def apis(self, config: Mapping[str, Any], io_mode: IOMode | None) -> None:
         apis = config.get("apis")

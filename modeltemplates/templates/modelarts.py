@@ -211,6 +211,93 @@ class TensorFlowPy36(TensorFlowTemplate):
     reference = "ModelArts: TensorFlow-py36 General Template (modelarts_23_0262)"
 
 
+class CaffeTemplate(Template):
+    """Shared by the Caffe templates (modelarts_23_0167..0170): a network definition and its weights.
+
+    The page's example is ``deploy.prototxt`` (network structure) and ``resnet.caffemodel``
+    (weights), both mandatory. CPU and GPU templates differ only in the device the page names.
+    """
+
+    abstract: ClassVar[bool] = True
+    engine: ClassVar[str] = "Caffe"
+    engine_version: ClassVar[str] = "1.0"
+    #: "CPU" or "GPU", as the page's title and introduction say ("CPU-based Caffe 1.0").
+    device: ClassVar[str]
+    layout: ClassVar[LayoutRules] = attrs.evolve(
+        modelarts_layout((".prototxt", ".caffemodel")),
+        # a package may also hold the training network and solver; the deploy network is picked
+        # by name (deploy.prototxt) or content, see engines/caffe/checks.py
+        model_file=FileRule(role="model file", suffixes=(".prototxt", ".caffemodel"), required=True, max_count=9),
+        model_parts=(
+            FileRule(role="network definition `deploy.prototxt`", suffixes=(".prototxt",), required=True,
+                     max_count=8),
+            FileRule(role="weights `<name>.caffemodel`", suffixes=(".caffemodel",), required=True),
+        ),
+    )
+
+    def check_model_file(
+        self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
+    ) -> ModelFileCheck:
+        from modeltemplates.engines.caffe.checks import check_file
+
+        findings, facts = check_file(path, f, size)
+        return ModelFileCheck(findings=tuple(findings), facts=facts)
+
+    def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...]:
+        from modeltemplates.engines.caffe.checks import check_net
+
+        return tuple(check_net(context.model_files, context.model_facts, context.package_modules))
+
+
+def _caffe_summary(device: str, python: str) -> str:
+    return (
+        f"AI engine {device}-based Caffe 1.0 on Python {python}. Input and output mode 'undefined' by "
+        "default; another mode may be chosen. Select the `model` folder holding deploy.prototxt and the "
+        ".caffemodel weights."
+    )
+
+
+class CaffeCpuPy27(CaffeTemplate):
+    id = "caffe-cpu-py27"
+    title = "Caffe-CPU-py27"
+    aliases = ("Caffe-CPU-py27 General Template", "caffe_cpu_py27")
+    python = "2.7"
+    device = "CPU"
+    summary = _caffe_summary("CPU", "2.7")
+    reference = "ModelArts: Caffe-CPU-py27 General Template (modelarts_23_0167)"
+
+
+class CaffeCpuPy37(CaffeTemplate):
+    id = "caffe-cpu-py37"
+    title = "Caffe-CPU-py37"
+    aliases = ("Caffe-CPU-py37 General Template", "caffe_cpu_py37")
+    python = "3.7"
+    device = "CPU"
+    summary = _caffe_summary("CPU", "3.7")
+    reference = "ModelArts: Caffe-CPU-py37 General Template (modelarts_23_0169)"
+
+
+class CaffeGpuPy27(CaffeTemplate):
+    id = "caffe-gpu-py27"
+    title = "Caffe-GPU-py27"
+    aliases = ("Caffe-GPU-py27 General Template", "caffe_gpu_py27")
+    python = "2.7"
+    device = "GPU"
+    summary = _caffe_summary("GPU", "2.7")
+    reference = "ModelArts: Caffe-GPU-py27 General Template (modelarts_23_0168)"
+
+
+class CaffeGpuPy37(CaffeTemplate):
+    id = "caffe-gpu-py37"
+    title = "Caffe-GPU-py37"
+    aliases = ("Caffe-GPU-py37 General Template", "caffe_gpu_py37")
+    python = "3.7"
+    device = "GPU"
+    summary = _caffe_summary("GPU", "3.7")
+    reference = "ModelArts: Caffe-GPU-py37 General Template (modelarts_23_0170)"
+
+
 BUILTIN_TEMPLATES: tuple[type[Template], ...] = (
     PyTorchPy27, PyTorchPy37, MXNetPy27, MXNetPy37, TensorFlowPy27, TensorFlowPy36,
+    CaffeCpuPy27, CaffeCpuPy37, CaffeGpuPy27, CaffeGpuPy37,
 )
