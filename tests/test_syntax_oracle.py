@@ -114,14 +114,14 @@ def _disagreements(version: tuple[int, int], files: list[Path]) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("version", [(2, 7), (3, 7)], ids=["py27", "py37"])
+@pytest.mark.parametrize("version", [(2, 7), (3, 6), (3, 7)], ids=["py27", "py36", "py37"])
 def test_verdicts_agree_with_the_real_interpreter(version: tuple[int, int]) -> None:
     files = [f for f in _files() if f.read_bytes().isascii()]
     assert len(files) > 150
     assert _disagreements(version, files) == []
 
 
-@pytest.mark.parametrize("version", [(2, 7), (3, 7)], ids=["py27", "py37"])
+@pytest.mark.parametrize("version", [(2, 7), (3, 6), (3, 7)], ids=["py27", "py36", "py37"])
 def test_mutated_sources_agree_with_the_real_interpreter(version: tuple[int, int], tmp_path: Path) -> None:
     files = _mutations([f for f in _files() if f.read_bytes().isascii() and f.stat().st_size], tmp_path)
     assert _disagreements(version, files) == []

@@ -310,3 +310,72 @@ def test_sniff_recognises_formats() -> None:
     for rel, kind in cases.items():
         data = (TF / rel).read_bytes()
         assert sm.sniff(data[:64], data[-8:]) == kind, rel
+
+
+# -- inference code under the two Python versions ----------------------------------------------------
+
+TF_SERVICE = '''\
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from google.protobuf import text_format
+from model_service.tfserving_model_service import TfServingBaseService
+
+
+class Service(TfServingBaseService):
+    def _preprocess(self, data):
+        return {"images": np.zeros((1, 4), dtype=np.float32)}
+
+    def _postprocess(self, data):
+        return {"scores": data["scores"].tolist()}
+'''
+PY36_ONLY = TF_SERVICE + "\nasync = 1\n"  # a plain name in 3.6, a keyword since 3.7
+PY37_ONLY = "from __future__ import annotations\n" + TF_SERVICE  # PEP 563 is 3.7
+
+
+def _with_script(tmp_path: Path, source: str) -> Path:
+    model = tmp_path / "model"
+    shutil.copytree(TF / "tf18_savedmodel/model", model)
+    (model / "customize_service.py").write_text(source)
+    return model
+
+
+@pytest.mark.parametrize("template", ["tensorflow-py27", "tensorflow-py36"])
+def test_service_with_runtime_imports_is_clean(tmp_path: Path, template: str) -> None:
+    report = modeltemplates.get_template(template).validate(_with_script(tmp_path, TF_SERVICE))
+    assert report.ok and not report.warnings, report.to_json()
+    assert report.facts["service"]["classes"]
+
+
+def test_python36_only_script(tmp_path: Path) -> None:
+    model = _with_script(tmp_path, PY36_ONLY)
+    assert modeltemplates.get_template("tensorflow-py36").validate(model).ok
+    errors = modeltemplates.get_template("pytorch-py37").validate(model).errors
+    assert any(f.path == "customize_service.py" and f.rule.startswith("SRC") for f in errors)
+
+
+def test_python37_only_script(tmp_path: Path) -> None:
+    model = _with_script(tmp_path, PY37_ONLY)
+    report = modeltemplates.get_template("tensorflow-py36").validate(model)
+    assert [f.rule for f in report.errors] == ["SRC004"], report.to_json()
+    assert "annotations" in report.errors[0].message
+
+
+def test_wrong_base_class_under_tensorflow(tmp_path: Path) -> None:
+    source = TF_SERVICE.replace("model_service.tfserving_model_service import TfServingBaseService",
+                                "model_service.pytorch_model_service import PTServingBaseService").replace(
+        "(TfServingBaseService)", "(PTServingBaseService)")
+    report = modeltemplates.get_template("tensorflow-py36").validate(_with_script(tmp_path, source))
+    assert any("TfServingBaseService" in f.message for f in report.errors), report.to_json()
+
+
+def test_config_json_agreement(tmp_path: Path) -> None:
+    model = _with_script(tmp_path, TF_SERVICE)
+    good = {"model_type": "TensorFlow", "runtime": "python3.6", "model_algorithm": "image_classification",
+            "apis": []}
+    (model / "config.json").write_text(json.dumps(good))
+    assert modeltemplates.get_template("tensorflow-py36").validate(model).ok
+    (model / "config.json").write_text(json.dumps({**good, "model_type": "PyTorch"}))
+    assert not modeltemplates.get_template("tensorflow-py36").validate(model).ok
+    (model / "config.json").write_text(json.dumps({**good, "runtime": "python2.7"}))
+    assert not modeltemplates.get_template("tensorflow-py36").validate(model).ok

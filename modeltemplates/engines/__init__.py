@@ -128,7 +128,11 @@ ENGINES: Mapping[str, EngineSpec] = MappingProxyType({
         EngineSpec(
             "TensorFlow", "TfServingBaseService", "model_service.tfserving_model_service",
             init_required=False, methods=_DL_METHODS, model_suffixes=(".pb",),
-            preinstalled=_COMMON | {"tensorflow"},
+            # TensorFlow 1.8.0's own requirements (Requires-Dist of its wheels): absl-py, astor,
+            # gast, numpy, six, protobuf (google.protobuf), tensorboard, termcolor, grpcio, wheel;
+            # on Python 2.7 also mock and backports.weakref.
+            preinstalled=_COMMON | {"tensorflow", "absl", "astor", "gast", "six", "google", "tensorboard",
+                                    "termcolor", "grpc", "wheel", "mock", "backports"},
             model_path_is_file=False,
         ),
         EngineSpec(

@@ -274,6 +274,9 @@ class _Driver:
             value_labels["<>"] = ne_label
         print_label = g.keywords.get("print", -1)
         name_label = g.tokens["NAME"]
+        contextual = self.lang.tokenizer.contextual_async
+        async_labels = {g.keywords[w] for w in ("async", "await") if w in g.keywords} if contextual else set()
+        async_keywords: set[int] = set()
         import_from = names.index("import_from") if "import_from" in names else -1
         py3 = self.lang.version[0] >= 3
         states = [t.state_base[g.nt_index(start)]]
@@ -288,15 +291,18 @@ class _Driver:
         maxstack = MAXSTACK
         pop_code, pop_run_code = POP, POP_RUN
         try:
-            for tok in pytokens.tokenize(self.text, self.lang.tokenizer,
-                                              final_newline=self.decoded.final_newline):
+            tokens = pytokens.tokenize(self.text, self.lang.tokenizer, final_newline=self.decoded.final_newline)
+            if contextual:
+                tokens = pytokens.async_keywords(tokens, async_keywords)
+            for tok in tokens:
                 value = tok[1]
                 label = value_labels.get(value)
                 if label is None:
                     label = kind_labels[tok[0]]
                     if label is None:  # an operator the grammar does not know
                         return None, self._syntax_error(tok, None, _context(prev3, prev2, prev1))
-                elif label == print_label and print_function:
+                elif (label == print_label and print_function) or (
+                        label in async_labels and tok[5] not in async_keywords):
                     label = name_label
                 elif label == ne_label and py3 and (value == "<>") != barry:
                     context = _context(prev3, prev2, prev1)

@@ -69,6 +69,9 @@ class TokenizerRules:
     tab_size_comments: bool
     #: 2.7's file reader: offsets in bytes, EOF counted as one more line, NUL cuts a line.
     file_reader: bool
+    #: 3.5/3.6: ``async``/``await`` are keywords only in and at the start of an ``async def``
+    #: (the tokenizer's ASYNC/AWAIT tokens); elsewhere they are names. See :func:`async_keywords`.
+    contextual_async: bool = False
 
 
 class TokenizeError(Exception):
@@ -952,3 +955,52 @@ def interpreter_offset(text: str, buf: int, cur: int, rules: TokenizerRules, enc
         enc = "utf-8" if encoding in (None, "ascii") else encoding
         return len(span.encode(enc, "surrogateescape" if enc != "utf-8" else "surrogatepass"))
     return len(span[:-1].encode(encoding, "replace")) + 1
+
+
+def async_keywords(tokens: Iterator[Token], keywords: set[int]) -> Iterator[Token]:
+    """Pass ``tokens`` through, adding to ``keywords`` the start offset of every ``async``/``await``
+    that CPython 3.6's tokenizer turns into an ASYNC/AWAIT token (the others are plain names).
+
+    Follows ``tok_get`` in 3.6's ``Parser/tokenizer.c``: inside an ``async def`` (from its ``async``
+    until the first logical line, after the signature's NEWLINE, indented no deeper than the
+    ``async def``) both words are keywords; elsewhere ``async`` is one only when ``def`` follows it.
+    Each token is yielded after the next one is known (one token of lookahead).
+    """
+    depth = 0  # INDENT/DEDENT nesting, which orders indentation like the tokenizer's columns
+    in_async = False
+    async_depth = 0
+    seen_newline = False
+    line_start = True
+    pending: Token | None = None
+    for tok in tokens:
+        kind = tok[0]
+        if pending is not None:
+            if kind == NAME and tok[1] == "def":
+                keywords.add(pending[5])
+                if not in_async:
+                    in_async, async_depth, seen_newline = True, depth, False
+            yield pending
+            pending = None
+        if kind == INDENT:
+            depth += 1
+        elif kind == DEDENT:
+            depth -= 1
+        elif kind == NEWLINE:
+            if in_async:
+                seen_newline = True
+            line_start = True
+            yield tok
+            continue
+        elif line_start:
+            line_start = False
+            if in_async and seen_newline and depth <= async_depth:
+                in_async = False
+        if kind == NAME and tok[1] in ("async", "await"):
+            if in_async:
+                keywords.add(tok[5])
+            elif tok[1] == "async":
+                pending = tok
+                continue
+        yield tok
+    if pending is not None:
+        yield pending

@@ -12,7 +12,7 @@ import threading
 
 import attrs
 
-from modeltemplates.inspect.grammars import cpython27, cpython37
+from modeltemplates.inspect.grammars import cpython27, cpython36, cpython37
 from modeltemplates.inspect.grammars.pgen import DriverTables, Grammar, driver_tables, generate
 from modeltemplates.inspect.pytokens import TokenizerRules
 
@@ -57,6 +57,29 @@ LANGUAGES: dict[tuple[int, int], Language] = {
         future_features=frozenset(
             {"nested_scopes", "generators", "division", "absolute_import", "with_statement",
              "print_function", "unicode_literals"}
+        ),
+    ),
+    (3, 6): Language(
+        version=(3, 6),
+        grammar_text=cpython36.GRAMMAR,
+        tokenizer=TokenizerRules(
+            version=(3, 6),
+            string_prefixes=frozenset({"u", "b", "r", "f", "br", "rb", "fr", "rf"}),
+            operators=_OPS_3X,
+            ellipsis_token=True,
+            long_suffix=False,
+            old_octal=False,
+            numeric_underscores=True,
+            unicode_identifiers=True,
+            strict_tabs=True,
+            tab_size_comments=False,
+            file_reader=False,
+            contextual_async=True,
+        ),
+        # 3.6's Lib/__future__.py: no 'annotations' (PEP 563 is 3.7).
+        future_features=frozenset(
+            {"nested_scopes", "generators", "division", "absolute_import", "with_statement",
+             "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop"}
         ),
     ),
     (3, 7): Language(

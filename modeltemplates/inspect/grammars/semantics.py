@@ -465,7 +465,7 @@ class _Checker:
 
     def trailer_loads(self, node: Node, ctx: _Ctx) -> None:
         kids = node.children
-        start = 1 if kids[0].type == "NAME" and kids[0].value == "await" else 0
+        start = 1 if _await_keyword(kids) else 0
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (kids[start], ctx))]
         for tr in kids[start + 1 :]:
             items.append((self.trailer, (tr, ctx)))
@@ -820,7 +820,7 @@ class _Checker:
                 return "Operator"
             if t == "power" and self.py3:
                 return "Operator"
-            if kids[0].type == "NAME" and kids[0].value == "await":
+            if _await_keyword(kids):
                 return "Await"
             last = kids[-1]
             if last.type == "trailer":
@@ -945,13 +945,13 @@ class _Checker:
             return
         if t in ("power", "atom_expr"):
             kids = node.children
-            if kids[0].type == "NAME" and kids[0].value == "await":
+            if _await_keyword(kids):
                 self.check_await(node, ctx)
             items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
             for k in kids:
                 if k.type == "trailer":
                     items.append((self.trailer, (k, ctx)))
-                elif not (k.type == "OP" or (k.type == "NAME" and k.value == "await" and k is kids[0])):
+                elif not (k.type == "OP" or (k is kids[0] and _await_keyword(kids))):
                     items.append((self.expr, (k, ctx)))
             self.push_all(items)
             return
@@ -1051,7 +1051,15 @@ class _Checker:
         nch = len(args)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if self.py3:
-            for a in args:
+            if self.lang.version < (3, 7):
+                # 3.6's ast_for_call counts arguments (a trailing comma and class bases are fine);
+                # 3.7 (bpo-32012) wants any unparenthesized generator to be the only child.
+                gens = [a for a in args if a.type == "argument" and len(a.children) == 2
+                        and a.children[1].type in _COMP_FOR]
+                others = [a for a in args if a.type != "OP" and a not in gens]
+                if len(gens) > 1 or (gens and others):
+                    self.error(_AST, "Generator expression must be parenthesized if not sole argument", arglist)
+            for a in (args if self.lang.version >= (3, 7) else ()):
                 if a.type == "argument" and len(a.children) == 2 and a.children[1].type in _COMP_FOR:
                     if not allowgen:
                         self.error(_AST, "invalid syntax", a)
@@ -1400,6 +1408,12 @@ def _first_leaf(node: Node) -> Node:
     while node.children:
         node = node.children[0]
     return node
+
+
+def _await_keyword(kids: tuple[Node, ...]) -> bool:
+    """Whether an ``atom_expr`` starts with the ``await`` keyword. In 3.6 ``await`` is also a plain
+    name outside ``async def`` (``await(x)``, ``await.attr``): then a trailer follows it, never an atom."""
+    return kids[0].type == "NAME" and kids[0].value == "await" and len(kids) > 1 and kids[1].type != "trailer"
 
 
 def _is_word(node: Node) -> bool:

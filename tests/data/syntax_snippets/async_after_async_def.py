@@ -1,0 +1,4 @@
+async def f():
+    pass
+await = 1
+async = [await]

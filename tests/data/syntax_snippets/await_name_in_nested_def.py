@@ -1,0 +1,4 @@
+async def f():
+    def g():
+        await = 1
+    return g

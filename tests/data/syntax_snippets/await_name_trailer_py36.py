@@ -1,0 +1,2 @@
+x = await(3)
+y = await.real if False else 0

@@ -1,0 +1,3 @@
+class C(x for x in [object]):
+    pass
+f(x for x in y)
