@@ -17,6 +17,7 @@ from modeltemplates.report.results import PackageResult, repository_base
 
 if TYPE_CHECKING:
     from modeltemplates.cache import ResultCache
+    from modeltemplates.config import Config
     from modeltemplates.pipeline import Settings
     from modeltemplates.template import Template
 
@@ -35,8 +36,12 @@ def validate_one(
     settings: Settings | None = None,
     cache: ResultCache | None = None,
     deep: bool = False,
+    config: Config | None = None,
 ) -> PackageResult:
     """One package as the command line reports it: its report, or why it could not be checked.
+
+    With ``config`` (:mod:`modeltemplates.config`), its rule selection, severities and
+    suppressions are applied (:mod:`modeltemplates.policy`) and its ``fail-on`` decides the status.
 
     A module-level function, so any executor can ship it to a worker. A path that is not a
     package folder (which :meth:`~modeltemplates.Template.validate` raises for) gives a result
@@ -47,10 +52,15 @@ def validate_one(
     except (OSError, ValueError) as exc:
         return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
     root = os.fspath(inspection.package.root)
-    return PackageResult(
+    result = PackageResult(
         path=path, template=template.id, title=template.title, root=root,
         located=inspection.package.located.how, base=repository_base(root), report=inspection.report,
     )
+    if config is not None:
+        from modeltemplates.policy import apply_to
+
+        result = apply_to(result, inspection, config, settings)
+    return result
 
 
 def validate_many(
@@ -63,6 +73,7 @@ def validate_many(
     cache: ResultCache | None = None,
     deep: bool = False,
     in_flight: int | None = None,
+    config: Config | None = None,
 ) -> Iterator[PackageResult]:
     """Validate every package in ``paths``, yielding a
     :class:`~modeltemplates.report.results.PackageResult` as each finishes.
@@ -105,7 +116,8 @@ def validate_many(
                     exhausted = True
                     break
                 pending[executor.submit(
-                    validate_one, path, chosen, io_mode=io_mode, settings=settings, cache=cache, deep=deep)] = path
+                    validate_one, path, chosen, io_mode=io_mode, settings=settings, cache=cache, deep=deep,
+                    config=config)] = path
             if not pending:
                 return
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)

@@ -10,7 +10,7 @@ import difflib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from modeltemplates import __version__
 from modeltemplates._registry import REGISTRY, TemplateError, get_template, list_templates
@@ -22,6 +22,7 @@ from modeltemplates.template import Template
 
 if TYPE_CHECKING:
     from modeltemplates.cache import ResultCache
+    from modeltemplates.config import Config
 
 #: Every --format of ``validate`` (kept here so ``--help`` needs no renderer imported).
 FORMATS = ("text", "json", "sarif", "github", "junit")
@@ -74,12 +75,68 @@ def _parser() -> argparse.ArgumentParser:
 
 def add_package_options(p: argparse.ArgumentParser) -> None:
     """Options of every command that checks packages (one place, so commands stay alike)."""
-    p.add_argument("--template", "-t", default=DEFAULT_TEMPLATE,
-                   help=f"template id, title or alias (default: {DEFAULT_TEMPLATE})")
+    p.add_argument("--template", "-t", default=None,
+                   help=f"template id, title or alias (default: the configuration's, else {DEFAULT_TEMPLATE})")
     p.add_argument("--io-mode", help="override the template's default I/O mode, where allowed")
+    add_config_options(p)
     p.add_argument("--cache-dir", metavar="DIR",
                    help="keep per-file results here (default: $MODELTEMPLATES_CACHE, else the user's cache folder)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
+
+
+def add_config_options(p: argparse.ArgumentParser) -> None:
+    """Where settings come from (see :mod:`modeltemplates.config`) and the rule-selection options."""
+    p.add_argument("--config", action="append", default=[], metavar="FILE|'KEY = VALUE'",
+                   help="a configuration file to use instead of the one found, or one TOML setting "
+                   "(e.g. --config 'fail-on = \"warning\"'); repeatable")
+    p.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    p.add_argument("--select", help="rule ids or prefixes to check (comma-separated; default ALL)")
+    p.add_argument("--extend-select", help="rule ids or prefixes to check besides the selected ones")
+    p.add_argument("--ignore", help="rule ids or prefixes not to check")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"),
+                   help="exit with status 1 when a finding is at least this severe (default: error)")
+    p.add_argument("--show-settings", action="store_true",
+                   help="print the resolved configuration of each package, and where each value came from")
+
+
+def _overrides(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
+    """The command line's settings (validated like a file's) and the --config file, if any."""
+    from modeltemplates.config import parse_override, parse_table
+
+    table: dict[str, Any] = {}
+    config_file = None
+    for item in args.config:
+        if "=" not in item or os.path.isfile(item):
+            config_file = item
+        else:
+            table.update(parse_override(item))
+    for key, value in (("template", args.template), ("io-mode", args.io_mode), ("select", args.select),
+                       ("extend-select", args.extend_select), ("ignore", args.ignore),
+                       ("fail-on", args.fail_on)):
+        if value is not None:
+            table[key] = value
+    return parse_table(table, "command line"), config_file
+
+
+def _configs(paths: Sequence[str], args: argparse.Namespace) -> list[Config]:
+    from modeltemplates.config import resolve
+
+    overrides, config_file = _overrides(args)
+    return [resolve(path, overrides, config_file=config_file, isolated=args.isolated) for path in paths]
+
+
+def _show_settings(paths: Sequence[str], configs: Sequence[Config], out: TextIO) -> int:
+    import json
+
+    for path, config in zip(paths, configs, strict=True):
+        out.write(f"# {shown(path)}: {shown(config.file) if config.file else 'no configuration file'}\n")
+        for key, value in config.to_dict().items():
+            if key == "template" and value is None:
+                value = DEFAULT_TEMPLATE
+            origin = config.origins.get(key, "default")
+            shown_value = "(the template's default)" if value is None else json.dumps(value, ensure_ascii=False)
+            out.write(f"{key} = {shown(shown_value)}  # {shown(origin)}\n")
+    return EXIT_OK
 
 
 def _cache(args: argparse.Namespace) -> ResultCache | None:
@@ -152,32 +209,39 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    template = get_template(args.template)
+    configs = _configs(args.paths, args)
+    if args.show_settings:
+        return _show_settings(args.paths, configs, out)
+    templates = [get_template(c.template or DEFAULT_TEMPLATE) for c in configs]
     if args.jobs > 1 and len(args.paths) > 1:
-        run = RunResult(_check_many(args.paths, template, args))
+        run = RunResult(_check_many(args.paths, templates, configs, args))
     else:
-        run = RunResult([_check(path, template, args) for path in args.paths])
+        run = RunResult([_check(path, t, c, args) for path, t, c in zip(args.paths, templates, configs, strict=True)])
     _write_report(run, args, out)
     return run.exit_status
 
 
-def _check(path: str, template: Template, args: argparse.Namespace) -> PackageResult:
+def _check(path: str, template: Template, config: Config, args: argparse.Namespace) -> PackageResult:
     """One package's result; a path that cannot be checked is a result with an ``error``."""
     from modeltemplates.batch import validate_one
 
-    return validate_one(path, template, io_mode=args.io_mode, cache=_cache(args), deep=args.deep)
+    return validate_one(path, template, io_mode=config.io_mode, settings=config.settings(), cache=_cache(args),
+                        deep=args.deep, config=config)
 
 
-def _check_many(paths: Sequence[str], template: Template, args: argparse.Namespace) -> list[PackageResult]:
+def _check_many(paths: Sequence[str], templates: Sequence[Template], configs: Sequence[Config],
+                args: argparse.Namespace) -> list[PackageResult]:
     """The packages' results from ``--jobs`` worker processes, in the order of ``paths``."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from modeltemplates.batch import validate_many
+    from modeltemplates.batch import validate_one
 
+    cache = _cache(args)
     with ProcessPoolExecutor(max_workers=min(args.jobs, len(paths))) as pool:
-        done = {r.path: r for r in validate_many(paths, template, pool, io_mode=args.io_mode,
-                                                  cache=_cache(args), deep=args.deep)}
-    return [done[path] for path in paths]
+        futures = [pool.submit(validate_one, path, template, io_mode=config.io_mode, settings=config.settings(),
+                               cache=cache, deep=args.deep, config=config)
+                   for path, template, config in zip(paths, templates, configs, strict=True)]
+        return [f.result() for f in futures]
 
 
 def _write_report(run: RunResult, args: argparse.Namespace, out: TextIO) -> None:
@@ -195,10 +259,13 @@ def _write_report(run: RunResult, args: argparse.Namespace, out: TextIO) -> None
 
 
 def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    template = get_template(args.template)
+    (config,) = _configs([args.path], args)
+    if args.show_settings:
+        return _show_settings([args.path], [config], out)
+    template = get_template(config.template or DEFAULT_TEMPLATE)
     try:
-        manifest = template.build_manifest(args.path, io_mode=args.io_mode, allow_errors=args.allow_errors,
-                                           cache=_cache(args))
+        manifest = template.build_manifest(args.path, io_mode=config.io_mode, allow_errors=args.allow_errors,
+                                           cache=_cache(args), settings=config.settings())
     except PackageInvalid as exc:
         from modeltemplates.report.text import render_text
 

@@ -22,6 +22,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.configfile",
     "modeltemplates.checks.internal",
     "modeltemplates.engines.tensorflow.checks",
+    "modeltemplates.policy",
 )
 
 

@@ -32,6 +32,8 @@ class PackageResult:
     report: Report | None = None
     error: str | None = None
     suppressed: tuple[Finding, ...] = ()
+    #: For each suppressed finding: ``inSource`` (a comment) or ``external`` (per-file-ignores).
+    suppressed_how: tuple[str, ...] = ()
     fail_on: Severity = Severity.ERROR
 
     @property

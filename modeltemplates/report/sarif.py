@@ -86,7 +86,7 @@ def _location(package: PackageResult, finding: Finding) -> dict[str, Any]:
 
 def _result(
     package: PackageResult, finding: Finding, index: dict[str, int], seen: dict[tuple[str, str, str], int],
-    *, suppressed: bool,
+    *, suppressed: str | None,
 ) -> dict[str, Any]:
     triple = _identity(package, finding)
     occurrence = seen.get(triple, 0)
@@ -103,8 +103,7 @@ def _result(
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
     if suppressed:
-        kind = "inSource" if finding.path.endswith(".py") else "external"
-        result["suppressions"] = [{"kind": kind, "status": "accepted"}]
+        result["suppressions"] = [{"kind": suppressed, "status": "accepted"}]
     return result
 
 
@@ -123,9 +122,10 @@ def sarif_log(run: RunResult) -> dict[str, Any]:
             continue
         seen: dict[tuple[str, str, str], int] = {}
         for finding in package.findings:
-            results.append(_result(package, finding, index, seen, suppressed=False))
-        for finding in package.suppressed:
-            results.append(_result(package, finding, index, seen, suppressed=True))
+            results.append(_result(package, finding, index, seen, suppressed=None))
+        for i, finding in enumerate(package.suppressed):
+            how = package.suppressed_how[i] if i < len(package.suppressed_how) else "external"
+            results.append(_result(package, finding, index, seen, suppressed=how))
     driver: dict[str, Any] = {
         "name": "modeltemplates",
         "version": __version__,
