@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from modeltemplates._registry import (
     ENTRY_POINT_GROUP,
+    DuplicateRuleError,
     DuplicateTemplateError,
     TemplateError,
     TemplateRegistry,
@@ -23,7 +24,18 @@ from modeltemplates._registry import (
     list_templates,
     register_template,
 )
+from modeltemplates.errors import (
+    DeepCheckUnavailableError,
+    InvalidArgumentError,
+    IOModeNotAllowedError,
+    ModelTemplatesError,
+    NotAPackageFolderError,
+    PackageNotFoundError,
+    PackagePathError,
+    TemplateDefinitionError,
+)
 from modeltemplates.findings import Finding, Report, Rule, Severity
+from modeltemplates.iomodes import UnknownIOModeError
 from modeltemplates.layout import FileRule, LayoutRules
 from modeltemplates.manifest import FileRecord, Manifest, ManifestError, PackageInvalid
 from modeltemplates.pipeline import Settings
@@ -48,16 +60,24 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "DeepCheckUnavailableError",
+    "DuplicateRuleError",
     "DuplicateTemplateError",
     "FileRecord",
     "FileRule",
     "Finding",
+    "IOModeNotAllowedError",
+    "InvalidArgumentError",
     "LayoutRules",
     "Manifest",
     "ManifestError",
     "ModelFileCheck",
     "ModelSetContext",
+    "ModelTemplatesError",
+    "NotAPackageFolderError",
     "PackageInvalid",
+    "PackageNotFoundError",
+    "PackagePathError",
     "Progress",
     "Report",
     "Rule",
@@ -65,9 +85,11 @@ __all__ = [
     "Settings",
     "Severity",
     "Template",
+    "TemplateDefinitionError",
     "TemplateDescription",
     "TemplateError",
     "TemplateRegistry",
+    "UnknownIOModeError",
     "UnknownTemplateError",
     "__version__",
     "get_template",

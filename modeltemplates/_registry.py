@@ -14,12 +14,13 @@ from typing import Any
 
 import attrs
 
+from modeltemplates.errors import InvalidArgumentError, ModelTemplatesError
 from modeltemplates.template import Template
 
 ENTRY_POINT_GROUP = "modeltemplates.templates"
 
 
-class TemplateError(LookupError):
+class TemplateError(ModelTemplatesError, LookupError):
     """Base of the registry's errors."""
 
 
@@ -38,6 +39,10 @@ class UnknownTemplateError(TemplateError):
 
 class DuplicateTemplateError(TemplateError):
     """A template id (or one of its names) is already taken by another template."""
+
+
+class DuplicateRuleError(TemplateError):
+    """A template declares a rule whose id a built-in rule or another template's rule already has."""
 
 
 @attrs.frozen
@@ -71,7 +76,7 @@ class TemplateRegistry:
         """Add a template (a subclass or an instance). Duplicate ids or names are an error."""
         instance = template() if isinstance(template, type) else template
         if not isinstance(instance, Template):
-            raise TypeError(f"{template!r} is not a Template")
+            raise InvalidArgumentError(f"{template!r} is not a Template")
         with self._lock:
             self._ensure_builtins()
             return self._add(instance, replace=replace)
@@ -85,12 +90,28 @@ class TemplateRegistry:
             if clash:
                 owner = self._by_name[clash[0]]
                 raise DuplicateTemplateError(f"template {instance.id!r}: name {clash[0]!r} is taken by {owner!r}")
-        elif instance.id in self._by_id:
+        self._check_rules(instance)
+        if replace and instance.id in self._by_id:
             self._remove(instance.id)
         self._by_id[instance.id] = instance
         for key in keys:
             self._by_name[key] = instance.id
         return instance
+
+    def _check_rules(self, instance: Template) -> None:
+        """A template's own rule ids must be new, or the very rule another template declares."""
+        if not instance.rules:
+            return
+        from modeltemplates.rules import builtin_rules
+
+        taken: dict[str, tuple[str, object]] = {rid: ("the built-in rules", r) for rid, r in builtin_rules().items()}
+        for other in self._by_id.values():
+            if other.id != instance.id:
+                taken.update((r.id, (f"template {other.id!r}", r)) for r in other.rules)
+        for rule in instance.rules:
+            owner = taken.get(rule.id)
+            if owner is not None and owner[1] != rule:
+                raise DuplicateRuleError(f"template {instance.id!r}: rule id {rule.id} is taken by {owner[0]}")
 
     def _remove(self, template_id: str) -> None:
         self._by_id.pop(template_id, None)

@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from modeltemplates.errors import ModelTemplatesError
+
 __all__ = [
     "IMAGE_PROCESSING",
     "IO_MODES",
@@ -229,7 +231,7 @@ UNDEFINED = IOMode(
 IO_MODES: tuple[IOMode, ...] = (OBJECT_DETECTION, IMAGE_PROCESSING, PREDICTIVE_ANALYTICS, UNDEFINED)
 
 
-class UnknownIOModeError(ValueError):
+class UnknownIOModeError(ModelTemplatesError, ValueError):
     """Raised by :func:`get_io_mode` for a name that is no mode; the message names the closest."""
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
+from modeltemplates.errors import ModelTemplatesError
 from modeltemplates.findings import Report, dumps_canonical
 from modeltemplates.package import Entry, Package
 from modeltemplates.progress import ProgressCallback, ProgressMeter
@@ -32,7 +33,7 @@ HASH_CHUNK = 1 << 20
 PARALLEL_THRESHOLD = 1 << 20
 
 
-class PackageInvalid(Exception):
+class PackageInvalid(ModelTemplatesError):
     """The package has errors, so no manifest was built; ``report`` says which."""
 
     def __init__(self, report: Report) -> None:
@@ -40,7 +41,7 @@ class PackageInvalid(Exception):
         super().__init__(f"the package has {len(report.errors)} error(s); no manifest was built")
 
 
-class ManifestError(OSError):
+class ManifestError(ModelTemplatesError, OSError):
     """A file could not be hashed (it vanished, changed kind or became unreadable meanwhile)."""
 
 
@@ -211,7 +212,7 @@ def manifest_for(
     model_file = None
     if inspection.layout.model_files:
         path = inspection.layout.model_files[0].path
-        model_file = model_file_summary(path, inspection.model_facts.get(path, {}))
+        model_file = dict(template.model_file_summary(path, inspection.model_facts.get(path, {})))
     return Manifest(
         template=template.id,
         engine=runtime.engine,

@@ -26,8 +26,9 @@ RULE_MODULES: tuple[str, ...] = (
 )
 
 
-def all_rules() -> Mapping[str, Rule]:
-    """Every rule by id (ids are unique across modules; a clash is a programming error)."""
+def builtin_rules() -> Mapping[str, Rule]:
+    """Every rule of the built-in checks by id (ids are unique across modules; a clash is a
+    programming error)."""
     import importlib
 
     rules: dict[str, Rule] = {}
@@ -37,6 +38,18 @@ def all_rules() -> Mapping[str, Rule]:
             if rule.id in rules:
                 raise RuntimeError(f"rule id {rule.id} is declared twice")
             rules[rule.id] = rule
+    return MappingProxyType(rules)
+
+
+def all_rules() -> Mapping[str, Rule]:
+    """The built-in rules, then the rules registered templates declare (:attr:`Template.rules`,
+    e.g. a plugin's), by id. The registry refuses a template whose rule id is taken."""
+    from modeltemplates._registry import REGISTRY
+
+    rules = dict(builtin_rules())
+    for template in REGISTRY.all():
+        for rule in template.rules:
+            rules.setdefault(rule.id, rule)
     return MappingProxyType(rules)
 
 

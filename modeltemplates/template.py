@@ -9,12 +9,13 @@ hooks a family base class overrides, e.g. :class:`modeltemplates.templates.model
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import attrs
 
-from modeltemplates.findings import Finding, Report, dumps_canonical
+from modeltemplates.findings import Finding, Report, Rule, dumps_canonical
 from modeltemplates.layout import LayoutRules
 from modeltemplates.runtime import Runtime
 
@@ -157,6 +158,17 @@ class Template:
     reference: ClassVar[str] = ""
     #: Set to True in the body of a base class that declares only part of a template.
     abstract: ClassVar[bool] = False
+    #: How the engine's model files are read. A class (usually the engine's family base class)
+    #: that reads them overrides :meth:`check_model_file`; a template whose engine has no reader
+    #: here declares ``model_inspector = "none"`` (its model files are then only found, by the
+    #: layout rules, never read). One of the two is required: see :func:`check_template_class`.
+    model_inspector: ClassVar[str | None] = None
+    #: The Python grammar the source checks use when the runtime's own version has none here: to be
+    #: declared explicitly (and said in the summary), never assumed. ``None``: ``python`` itself.
+    source_grammar: ClassVar[str | None] = None
+    #: The template's own rules (beyond the built-in catalogue): they are listed by
+    #: ``modeltemplates rules``, documented by ``rules --markdown`` and may appear in reports.
+    rules: ClassVar[tuple[Rule, ...]] = ()
 
     _REQUIRED: ClassVar[tuple[str, ...]] = ("id", "title", "engine", "engine_version", "python", "layout")
 
@@ -164,15 +176,20 @@ class Template:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("abstract", False):
             return  # a family base class (e.g. all PyTorch templates) declares only part
-        missing = [name for name in cls._REQUIRED if not hasattr(cls, name)]
-        if missing:
-            raise TypeError(f"template {cls.__name__} does not declare {', '.join(missing)}")
+        check_template_class(cls)
 
     # -- what the template is -------------------------------------------------------------
 
     @property
     def runtime(self) -> Runtime:
         return Runtime(self.engine, self.engine_version, self.python, self.device)
+
+    @property
+    def grammar_version(self) -> tuple[int, int]:
+        """The Python version whose grammar parses the package's sources (see ``source_grammar``)."""
+        if self.source_grammar is None:
+            return self.runtime.python_version
+        return Runtime(self.engine, self.engine_version, self.source_grammar).python_version
 
     def names(self) -> tuple[str, ...]:
         """Every name this template answers to: id, title and aliases."""
@@ -193,7 +210,9 @@ class Template:
             return get_io_mode(self.default_io_mode)
         mode = get_io_mode(io_mode) if isinstance(io_mode, str) else io_mode
         if mode.id not in self.allowed_io_modes():
-            raise ValueError(
+            from modeltemplates.errors import IOModeNotAllowedError
+
+            raise IOModeNotAllowedError(
                 f"template {self.id} fixes the I/O mode to '{self.default_io_mode}'; "
                 f"'{mode.id}' cannot be chosen"
             )
@@ -224,6 +243,11 @@ class Template:
     ) -> ModelFileCheck:
         """Inspect one model file. The base class knows no engine format and reports nothing."""
         return ModelFileCheck()
+
+    def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What the manifest records of the model file: by default its path and the inspector's
+        facts exactly as :meth:`check_model_file` returned them. An engine may summarise instead."""
+        return {"path": path, "facts": facts}
 
     def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...] | ModelSetCheck:
         """Check the model files together, after each was inspected. The base class has nothing to say."""
@@ -298,3 +322,83 @@ class Template:
 
     def __repr__(self) -> str:
         return f"<Template {self.id}: {self.engine} {self.engine_version}, Python {self.python}>"
+
+
+#: What a rule id looks like: two to five capital letters and three digits (``LAY001``, ``ONNX001``).
+RULE_ID = re.compile(r"[A-Z]{2,5}[0-9]{3}")
+
+
+def engines_with_inspectors() -> tuple[str, ...]:
+    """The engines of every template class defined so far whose model files are read."""
+    found: set[str] = set()
+    stack: list[type[Template]] = [Template]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        engine = getattr(cls, "engine", None)
+        if isinstance(engine, str) and cls.check_model_file is not Template.check_model_file:
+            found.add(engine)
+    return tuple(sorted(found))
+
+
+def check_template_class(cls: type[Template]) -> None:
+    """The template contract, checked when a concrete template class is defined.
+
+    Raises :class:`~modeltemplates.errors.TemplateDefinitionError` naming every broken term and the
+    values that are supported: required declarations, a Python version the source checks have a
+    grammar for, a known default I/O mode, a model-file inspector (or ``model_inspector = "none"``)
+    and well-formed rules of its own.
+    """
+    from modeltemplates.iomodes import IO_MODES
+    from modeltemplates.runtime import SUPPORTED_PYTHON_VERSIONS
+
+    problems: list[str] = []
+    missing = [name for name in cls._REQUIRED if not hasattr(cls, name)]
+    if missing:
+        problems.append(f"it does not declare {', '.join(missing)}")
+    python = getattr(cls, "python", None)
+    supported = ", ".join(SUPPORTED_PYTHON_VERSIONS)
+    if cls.source_grammar is not None:
+        if cls.source_grammar not in SUPPORTED_PYTHON_VERSIONS:
+            problems.append(f"source_grammar = {cls.source_grammar!r} is no grammar here (supported: {supported})")
+    elif "python" not in missing and python not in SUPPORTED_PYTHON_VERSIONS:
+        problems.append(
+            f"python = {python!r} has no grammar for the source checks (supported: {supported}); "
+            "add one, or declare the grammar to use instead with source_grammar"
+        )
+    modes = [m.id for m in IO_MODES]
+    if cls.default_io_mode not in modes:
+        problems.append(f"default_io_mode = {cls.default_io_mode!r} is no I/O mode (supported: {', '.join(modes)})")
+    overrides = cls.check_model_file is not Template.check_model_file
+    if cls.model_inspector not in (None, "none"):
+        problems.append(f"model_inspector = {cls.model_inspector!r}: the only value to declare is 'none'")
+    elif cls.model_inspector == "none" and overrides:
+        problems.append("it declares model_inspector = 'none' but overrides check_model_file")
+    elif cls.model_inspector is None and not overrides:
+        engine = getattr(cls, "engine", "?")
+        known = ", ".join(engines_with_inspectors()) or "none yet"
+        problems.append(
+            f"engine {engine!r} has no model-file inspector: override check_model_file (engines with "
+            f"one: {known}) or declare model_inspector = 'none'"
+        )
+    problems.extend(_rule_problems(cls.rules))
+    if problems:
+        from modeltemplates.errors import TemplateDefinitionError
+
+        raise TemplateDefinitionError(f"template {cls.__name__} is refused: " + "; ".join(problems))
+
+
+def _rule_problems(rules: object) -> list[str]:
+    if not isinstance(rules, tuple) or not all(isinstance(r, Rule) for r in rules):
+        return ["rules must be a tuple of modeltemplates.Rule"]
+    problems = []
+    seen: set[str] = set()
+    for rule in rules:
+        if not RULE_ID.fullmatch(rule.id):
+            problems.append(f"rule id {rule.id!r} is not 2-5 capital letters and 3 digits")
+        if rule.id in seen:
+            problems.append(f"rule id {rule.id!r} is declared twice")
+        seen.add(rule.id)
+        if not (rule.title and rule.what and rule.why and rule.fix):
+            problems.append(f"rule {rule.id} needs a title, what, why and fix (its documentation)")
+    return problems

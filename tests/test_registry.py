@@ -67,6 +67,7 @@ class _Fixed(Template):
     default_io_mode = "image_processing"
     io_mode_overridable = False
     layout: ClassVar[LayoutRules] = modelarts_layout((".pth",))
+    model_inspector = "none"
 
 
 def test_register_duplicate_and_io_mode_filter() -> None:
@@ -149,6 +150,7 @@ def _install_plugin(site: Path, group: str) -> None:
             engine_version = "1.0"
             python = "3.7"
             layout = modelarts_layout((".pth",))
+            model_inspector = "none"
     '''))
     dist = site / "mt_demo_plugin-1.0.dist-info"
     dist.mkdir()
