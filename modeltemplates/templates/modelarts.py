@@ -32,6 +32,13 @@ def modelarts_layout(model_suffixes: tuple[str, ...]) -> LayoutRules:
     )
 
 
+def _manifest_summary(path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ModelArts engines record a summary of their model facts (see manifest.model_file_summary)."""
+    from modeltemplates.manifest import model_file_summary
+
+    return model_file_summary(path, facts)
+
+
 class PyTorchTemplate(Template):
     """Shared by the PyTorch templates: model files are read by the static torch reader."""
 
@@ -54,9 +61,7 @@ class PyTorchTemplate(Template):
         return ModelFileCheck(findings=tuple(result.findings), facts=facts)
 
     def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
-        from modeltemplates.manifest import model_file_summary
-
-        return model_file_summary(path, facts)
+        return _manifest_summary(path, facts)
 
     def deep_check_model_file(
         self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
@@ -108,6 +113,9 @@ class MXNetTemplate(Template):
             FileRule(role="parameters `<name>-<epoch>.params`", suffixes=(".params",), required=True),
         ),
     )
+
+    def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        return _manifest_summary(path, facts)
 
     def check_model_file(
         self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
@@ -170,6 +178,9 @@ class TensorFlowTemplate(Template):
         inference_script=FileRule(role="inference code", names=("customize_service.py",), max_count=1),
         config_file=FileRule(role="model configuration", names=("config.json",), max_count=1),
     )
+
+    def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        return _manifest_summary(path, facts)
 
     def check_model_file(
         self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
