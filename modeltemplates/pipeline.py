@@ -108,7 +108,7 @@ def inspect_package(
         if data is None:
             continue
         is_script = entry is layout.inference_script
-        source_findings, ok, tree, failure = _check_python(entry.path, data, template.grammar_version, cache)
+        source_findings, ok, tree, failure = _check_python(entry.path, data, runtime.python_version, cache)
         if failure is not None:
             findings.append(failure)
             continue
@@ -168,8 +168,8 @@ def inspect_package(
 
             try:
                 if script_tree is None:  # the syntax verdict came from the cache; the tree did not
-                    script_tree = _parse_tree(script_data, template.grammar_version, script_entry.path)
-                service = analyze_service(script_tree, template.grammar_version)
+                    script_tree = _parse_tree(script_data, runtime.python_version, script_entry.path)
+                service = analyze_service(script_tree, runtime.python_version)
                 service_findings = list(check_service(script_entry.path, service, runtime, modules, declared))
                 imports = summarize_imports(service, runtime, modules)
             except Exception as exc:

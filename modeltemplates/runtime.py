@@ -6,7 +6,7 @@ import attrs
 
 #: The Python versions the source checks have a grammar for (``inspect/grammars``: one
 #: ``Language`` per version). A template's ``python`` must be one of them; a test keeps the two equal.
-SUPPORTED_PYTHON_VERSIONS: tuple[str, ...] = ("2.7", "3.7")
+SUPPORTED_PYTHON_VERSIONS: tuple[str, ...] = ("2.7", "3.6", "3.7")
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

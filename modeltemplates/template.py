@@ -163,9 +163,6 @@ class Template:
     #: here declares ``model_inspector = "none"`` (its model files are then only found, by the
     #: layout rules, never read). One of the two is required: see :func:`check_template_class`.
     model_inspector: ClassVar[str | None] = None
-    #: The Python grammar the source checks use when the runtime's own version has none here: to be
-    #: declared explicitly (and said in the summary), never assumed. ``None``: ``python`` itself.
-    source_grammar: ClassVar[str | None] = None
     #: The template's own rules (beyond the built-in catalogue): they are listed by
     #: ``modeltemplates rules``, documented by ``rules --markdown`` and may appear in reports.
     rules: ClassVar[tuple[Rule, ...]] = ()
@@ -183,13 +180,6 @@ class Template:
     @property
     def runtime(self) -> Runtime:
         return Runtime(self.engine, self.engine_version, self.python, self.device)
-
-    @property
-    def grammar_version(self) -> tuple[int, int]:
-        """The Python version whose grammar parses the package's sources (see ``source_grammar``)."""
-        if self.source_grammar is None:
-            return self.runtime.python_version
-        return Runtime(self.engine, self.engine_version, self.source_grammar).python_version
 
     def names(self) -> tuple[str, ...]:
         """Every name this template answers to: id, title and aliases."""
@@ -357,14 +347,10 @@ def check_template_class(cls: type[Template]) -> None:
     if missing:
         problems.append(f"it does not declare {', '.join(missing)}")
     python = getattr(cls, "python", None)
-    supported = ", ".join(SUPPORTED_PYTHON_VERSIONS)
-    if cls.source_grammar is not None:
-        if cls.source_grammar not in SUPPORTED_PYTHON_VERSIONS:
-            problems.append(f"source_grammar = {cls.source_grammar!r} is no grammar here (supported: {supported})")
-    elif "python" not in missing and python not in SUPPORTED_PYTHON_VERSIONS:
+    if "python" not in missing and python not in SUPPORTED_PYTHON_VERSIONS:
         problems.append(
-            f"python = {python!r} has no grammar for the source checks (supported: {supported}); "
-            "add one, or declare the grammar to use instead with source_grammar"
+            f"python = {python!r} has no grammar for the source checks "
+            f"(supported: {', '.join(SUPPORTED_PYTHON_VERSIONS)})"
         )
     modes = [m.id for m in IO_MODES]
     if cls.default_io_mode not in modes:

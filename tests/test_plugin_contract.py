@@ -52,7 +52,7 @@ _ABSENT = object()
 
 
 def test_a_python_without_grammar_is_refused_with_the_supported_versions() -> None:
-    with pytest.raises(TemplateDefinitionError, match=r"python = '3\.9' has no grammar.*supported: 2\.7, 3\.7"):
+    with pytest.raises(TemplateDefinitionError, match=r"python = '3\.9' has no grammar.*supported: 2\.7, 3\.6, 3\.7"):
         _declare(python="3.9")
     with pytest.raises(TemplateDefinitionError, match="python = '2' has no grammar"):
         class Py2(PyTorchTemplate):
@@ -275,3 +275,13 @@ def test_the_editable_install_is_a_plain_path_for_type_checkers() -> None:
     assert config["tool"]["setuptools"]["package-dir"] == {"": "."}
     assert (ROOT / "modeltemplates" / "py.typed").is_file()
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["modeltemplates"]
+
+
+def test_every_builtin_template_checks_its_sources(tmp_path: Path) -> None:
+    """No built-in template leaves its Python sources unchecked (INT001 'unsupported Python version')."""
+    b = PackageBuilder(tmp_path / "model")
+    b.write("customize_service.py", "import os\n\nx = {'a': 1}\n")
+    b.write("helper.py", "def f(a, b=1):\n    return a\n")
+    for template in modeltemplates.list_templates():
+        report = template.validate(b.root)
+        assert not report.by_rule("INT001"), (template.id, [f.message for f in report.by_rule("INT001")])

@@ -220,14 +220,9 @@ class TensorFlowPy36(TensorFlowTemplate):
     title = "TensorFlow-py36"
     aliases = ("TensorFlow-py36 General Template", "tensorflow_py36")
     python = "3.6"
-    # There is no Python 3.6 grammar yet: sources are parsed as 3.7 parses them, which differs in
-    # two places (3.6 accepts `async`/`await` as plain names; 3.7 accepts `from __future__ import
-    # annotations`). Remove this line when inspect/grammars has 3.6.
-    source_grammar = "3.7"
     summary = (
         "AI engine TensorFlow 1.8 on Python 3.6. Input and output mode 'undefined' by default; another "
-        "mode may be chosen. Select the `model` folder holding saved_model.pb and variables/. Python "
-        "sources are checked with the Python 3.7 grammar."
+        "mode may be chosen. Select the `model` folder holding saved_model.pb and variables/."
     )
     reference = "ModelArts: TensorFlow-py36 General Template (modelarts_23_0262)"
 
