@@ -151,6 +151,10 @@ def inspect_package(
                     declared = _declared_packages(config)
                 _remember(cache, "config", key, cfg.findings, config=config)
 
+    # Wheels shipped in the package and declared in config.json: the documented offline install.
+    if config is not None:
+        declared, findings = _declared_archives(package, config, declared, findings)
+
     if layout.inference_script is not None and script_ok:
         script_entry = layout.inference_script
         script_data = texts[script_entry.path]
@@ -373,6 +377,33 @@ def _unreadable(entry: Entry, exc: OSError) -> Finding:
     from modeltemplates.checks.layout import UNREADABLE
 
     return UNREADABLE.finding(entry.path, f"the file cannot be opened: {exc.strerror or exc}")
+
+
+def _declared_archives(
+    package: Package, config: Mapping[str, Any], declared: frozenset[str], findings: list[Finding]
+) -> tuple[frozenset[str], list[Finding]]:
+    """Declared archives are no LAY019 'bundled' files; their modules count as declared; an archive
+    that config.json names but the package does not hold fails the image build (CFG017)."""
+    from modeltemplates.checks.configfile import DEPENDENCY
+    from modeltemplates.checks.layout import BUNDLED
+    from modeltemplates.checks.wheels import declared_archives
+
+    archives = declared_archives(config, package)
+    if not archives:
+        return declared, findings
+    shipped = {a.entry.path for a in archives if a.entry is not None}
+    kept = [f for f in findings if not (f.rule == BUNDLED.id and f.path in shipped)]
+    names = set(declared)
+    for archive in archives:
+        names.add(archive.distribution)
+        names.update(archive.modules)
+        if archive.entry is None:
+            kept.append(DEPENDENCY.finding(
+                "config.json", f"dependencies name the archive {archive.package_name!r}, which the package "
+                "does not hold: pip cannot install it and the model image build fails",
+                hint="Put the file at the top of the package folder (next to the model file), or correct "
+                "package_name to its file name."))
+    return frozenset(names), kept
 
 
 def _declared_packages(config: Mapping[str, Any]) -> frozenset[str]:

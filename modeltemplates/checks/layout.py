@@ -187,11 +187,13 @@ NO_INIT = Rule(
 )
 BUNDLED = Rule(
     "LAY019", "Bundled Python distribution", W,
-    what="A wheel, egg, sdist or `site-packages` folder inside the package.",
+    what="A wheel, egg, sdist or `site-packages` folder inside the package that config.json does not "
+    "declare.",
     why="The platform does not install packages found in the model folder; only the `dependencies` of "
     "config.json are installed, so imports of such packages fail at run time.",
-    fix="Declare the package in config.json `dependencies` (installer pip), or vendor its source as a "
-    "custom Python package.",
+    fix="Declare it in config.json `dependencies` (installer pip): for the documented offline install "
+    "write the wheel's file name as package_name and keep the wheel next to the model file; or vendor "
+    "its source as a custom Python package.",
     basis=Basis.SERVICE_FAILS,
     evidence="config.json specification (modelarts_23_0092) Table 1 dependencies: 'Only the pip installation mode "
         "is supported'; ModelArts FAQ modelarts_05_0161: an offline wheel is installed only when declared in "
