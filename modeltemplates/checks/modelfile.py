@@ -249,10 +249,24 @@ UNDECODABLE = Rule(
         "encoding='utf-8'): UnicodeDecodeError.",
 )
 
+TORCH_CLASS = Rule(
+    "MOD035", "torch class the target torch lacks", E,
+    what="A pickle names a class of torch.nn, torch.optim or torch.utils (a layer of a whole pickled "
+    "module, an optimizer, a scheduler, ...) that the target torch does not define at that module path.",
+    why="Unpickling looks the class up in its module; the target torch has no such attribute, so "
+    "torch.load fails with AttributeError and the service never loads the model.",
+    fix="Save `model.state_dict()` and build the network in customize_service.py with layers the target "
+    "torch has (or implement the missing layer yourself in the package).",
+    basis=Basis.SERVICE_FAILS,
+    evidence="modeltemplates/inspect/torch_classes.json, derived by tools/derive_torch_classes.py from the "
+    "Python sources of the published torch wheels of every minor release from 1.0 on; pickle's find_class "
+    "raises AttributeError for a name its module lacks (fidelity set: __main__ classes).",
+)
+
 RULES: tuple[Rule, ...] = (
     UNRECOGNISED, CORRUPT, LIMITS, LEFTOVERS, ZIP_FORMAT, PROTOCOL, TORCH_TYPE, TORCH_FUNCTION,
     NUMPY_PATH, MAIN_CLASS, NOT_IMPORTABLE, WHOLE_MODULE, TORCHSCRIPT, PLAIN_PICKLE, CODE_EXECUTION,
-    NOT_ALLOWED, PACKAGE_CLASS, HIDDEN_PICKLE, COMPRESSED, BYTE_ORDER, OUT_OF_BAND, UNDECODABLE,
+    NOT_ALLOWED, PACKAGE_CLASS, HIDDEN_PICKLE, COMPRESSED, BYTE_ORDER, OUT_OF_BAND, UNDECODABLE, TORCH_CLASS,
 )  # fmt: skip
 
 
@@ -551,6 +565,13 @@ def _global_findings(
         py2 = _compat_pickle.REVERSE_IMPORT_MAPPING[ref.module]
         yield NOT_IMPORTABLE.finding(
             path, f"{at}: Python 2 has no module {ref.module!r} (it is {py2!r} there): ImportError"
+        )
+    since = tf.torch_class_since(judged.module, judged.name)
+    if since is not None and since > torch_version:
+        yield TORCH_CLASS.finding(
+            path,
+            f"{at}: {qual} first appears in torch {tf.format_version(since)}; torch {runtime.engine_version} "
+            f"has no {judged.name!r} in {judged.module} (AttributeError when the file is loaded)",
         )
     fact = tf.TORCH_GLOBALS.get((judged.module, judged.name))
     if fact is not None and fact.since > torch_version:

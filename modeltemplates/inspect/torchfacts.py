@@ -20,7 +20,10 @@ Versions after 1.0 are the first release whose sources define the name.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
+from importlib import resources
 
 import attrs
 
@@ -224,6 +227,42 @@ def torchscript_max_format(torch_version: Version) -> int:
         if torch_version >= since:
             best = fmt
     return best
+
+
+# --------------------------------------------------------------------------------------------
+# torch.nn, torch.optim and torch.utils classes per release
+
+#: Modules whose classes :func:`torch_class_since` knows (a pickled whole module, optimizer or
+#: data helper names its class by defining module).
+CLASS_TABLE_PACKAGES = ("torch.nn.", "torch.optim.", "torch.utils.")
+
+
+@functools.cache
+def _class_table() -> tuple[Version, Mapping[str, Mapping[str, Version]]]:
+    """``torch_classes.json``: derived by ``tools/derive_torch_classes.py`` from the Python sources of the
+    published torch wheels of every minor release from 1.0 (its ``source`` says so)."""
+    text = resources.files("modeltemplates.inspect").joinpath("torch_classes.json").read_text("utf-8")
+    data = json.loads(text)
+    oldest = _parse_version(data["releases"][0])
+    table = {
+        module: {name: _parse_version(release) for name, release in names.items()}
+        for module, names in data["classes"].items()
+    }
+    return oldest, table
+
+
+def _parse_version(text: str) -> Version:
+    return tuple(int(part) for part in text.split("."))
+
+
+def torch_class_since(module: str, name: str) -> Version | None:
+    """The first torch release whose ``module`` defines class ``name`` (None: not in the table).
+
+    The table starts at torch 1.0: a class it gives as 1.0 may be older.
+    """
+    if not module.startswith(CLASS_TABLE_PACKAGES):
+        return None
+    return _class_table()[1].get(module, {}).get(name)
 
 
 # --------------------------------------------------------------------------------------------
