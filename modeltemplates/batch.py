@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from modeltemplates.report.results import PackageResult, repository_base
 
@@ -37,6 +37,7 @@ def validate_one(
     cache: ResultCache | None = None,
     deep: bool = False,
     config: Config | None = None,
+    location: Mapping[str, Any] | None = None,
 ) -> PackageResult:
     """One package as the command line reports it: its report, or why it could not be checked.
 
@@ -45,12 +46,16 @@ def validate_one(
 
     A module-level function, so any executor can ship it to a worker. A path that is not a
     package folder (which :meth:`~modeltemplates.Template.validate` raises for) gives a result
-    with ``error`` set and no report.
+    with ``error`` set and no report. ``location``: ``region``, ``endpoint_url`` and
+    ``storage_options`` for a package behind a URL (see :meth:`~modeltemplates.Template.validate`).
     """
     try:
-        inspection = template.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache)
+        inspection = template.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache,
+                                      **dict(location or {}))
     except (OSError, ValueError) as exc:
         return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
+    if inspection.package.source is not None:
+        inspection.package.source.close()
     root = os.fspath(inspection.package.root)
     result = PackageResult(
         path=path, template=template.id, title=template.title, root=root,
@@ -74,6 +79,7 @@ def validate_many(
     deep: bool = False,
     in_flight: int | None = None,
     config: Config | None = None,
+    location: Mapping[str, Any] | None = None,
 ) -> Iterator[PackageResult]:
     """Validate every package in ``paths``, yielding a
     :class:`~modeltemplates.report.results.PackageResult` as each finishes.
@@ -117,7 +123,7 @@ def validate_many(
                     break
                 pending[executor.submit(
                     validate_one, path, chosen, io_mode=io_mode, settings=settings, cache=cache, deep=deep,
-                    config=config)] = path
+                    config=config, location=dict(location or {}))] = path
             if not pending:
                 return
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)

@@ -82,6 +82,21 @@ def add_package_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", metavar="DIR",
                    help="keep per-file results here (default: $MODELTEMPLATES_CACHE, else the user's cache folder)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
+    _location_options(p)
+
+
+def _location_options(p: argparse.ArgumentParser) -> None:
+    """Where a package in a bucket is: ``obs://bucket/prefix/model``, ``s3://...`` (docs/remote.md)."""
+    p.add_argument("--region", help="ModelArts region the package is for (e.g. cn-north-4): picks the OBS "
+                   "endpoint and checks that the bucket is in that region")
+    p.add_argument("--endpoint-url", help="S3/OBS endpoint to use instead of the region's (or AWS_ENDPOINT_URL)")
+    p.add_argument("--anonymous", action="store_true", help="read a public bucket without credentials")
+
+
+def _location(args: argparse.Namespace) -> dict[str, Any]:
+    """The location keywords of ``inspect``/``build_manifest`` from the options."""
+    storage = {"anon": True} if args.anonymous else None
+    return {"region": args.region, "endpoint_url": args.endpoint_url, "storage_options": storage}
 
 
 def add_config_options(p: argparse.ArgumentParser) -> None:
@@ -226,7 +241,7 @@ def _check(path: str, template: Template, config: Config, args: argparse.Namespa
     from modeltemplates.batch import validate_one
 
     return validate_one(path, template, io_mode=config.io_mode, settings=config.settings(), cache=_cache(args),
-                        deep=args.deep, config=config)
+                        deep=args.deep, config=config, location=_location(args))
 
 
 def _check_many(paths: Sequence[str], templates: Sequence[Template], configs: Sequence[Config],
@@ -239,7 +254,8 @@ def _check_many(paths: Sequence[str], templates: Sequence[Template], configs: Se
     cache = _cache(args)
     with ProcessPoolExecutor(max_workers=min(args.jobs, len(paths))) as pool:
         futures = [pool.submit(validate_one, path, template, io_mode=config.io_mode, settings=config.settings(),
-                               cache=cache, deep=args.deep, config=config)
+                               cache=cache, deep=args.deep, config=config,
+                               location=_location(args))
                    for path, template, config in zip(paths, templates, configs, strict=True)]
         return [f.result() for f in futures]
 
@@ -265,7 +281,8 @@ def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     template = get_template(config.template or DEFAULT_TEMPLATE)
     try:
         manifest = template.build_manifest(args.path, io_mode=config.io_mode, allow_errors=args.allow_errors,
-                                           cache=_cache(args), settings=config.settings())
+                                           cache=_cache(args), settings=config.settings(),
+                                           **_location(args))
     except PackageInvalid as exc:
         from modeltemplates.report.text import render_text
 

@@ -71,6 +71,8 @@ class Manifest:
     model_file: Mapping[str, Any] | None
     files: tuple[FileRecord, ...]
     validation: Mapping[str, int]
+    #: Where the package was read from: ``{"kind": ...}`` plus ``location`` for archives and URLs.
+    source: Mapping[str, str] = attrs.field(factory=lambda: {"kind": "folder"})
 
     @property
     def total_bytes(self) -> int:
@@ -89,6 +91,7 @@ class Manifest:
             "files": [f.to_dict() for f in self.files],
             "totals": {"files": len(self.files), "bytes": self.total_bytes},
             "validation": dict(self.validation),
+            "source": dict(self.source),
         }
 
     def to_json(self) -> str:
@@ -140,16 +143,22 @@ def hash_files(
         path = entries[i].path
         on_chunk = None if progress is None else lambda n: meter.advance(n, path)
         try:
-            with package.open(entries[i]) as f:
+            with package.open(entries[i], sequential=True) as f:
                 digest, size = sha256_stream(f, on_chunk=on_chunk)
         except OSError as exc:
             raise ManifestError(f"cannot hash {entries[i].path}: {exc.strerror or exc}") from exc
         return FileRecord(entries[i].path, size, digest)
 
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    source = package.source
+    if source is not None and not source.concurrent:
+        n_workers = 1  # one compressed stream: readers take turns, in the archive's own order
     big = sum(1 for e in entries if e.size >= PARALLEL_THRESHOLD)
     if n_workers <= 1 or (len(entries) < 64 and big < 2):
-        records = [one(i) for i in range(len(entries))]
+        order = range(len(entries))
+        if source is not None:
+            order = sorted(order, key=lambda i: source.order(package.key_of(entries[i])))  # type: ignore[assignment]
+        records = [one(i) for i in order]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -224,7 +233,23 @@ def manifest_for(
         model_file=model_file,
         files=files,
         validation=_package_counts(report),
+        source=source_record(inspection.package),
     )
+
+
+def source_record(package: Package) -> dict[str, str]:
+    """The manifest's ``source``: the kind of location, and for an archive or a URL where it was.
+
+    A local folder records no path (the same folder gives the same manifest wherever it lies); an
+    archive records its file name; a URL records itself, never credentials.
+    """
+    source = package.source
+    if source is None or source.kind == "folder":
+        return {"kind": "folder"}
+    location = source.location
+    if "://" not in location:
+        location = os.path.basename(location)
+    return {"kind": source.kind, "location": location}
 
 
 def _package_counts(report: Report) -> dict[str, int]:
@@ -232,10 +257,12 @@ def _package_counts(report: Report) -> dict[str, int]:
     the same package gives the same manifest whichever way it was reached."""
     from modeltemplates.checks.layout import INVOCATION_RULES
     from modeltemplates.findings import Severity
+    from modeltemplates.sources import archive_rules, remote_rules
 
+    leave_out = INVOCATION_RULES | archive_rules.SOURCE_RULES | remote_rules.SOURCE_RULES
     out = {s.value: 0 for s in Severity}
     for f in report.findings:
-        if f.rule not in INVOCATION_RULES:
+        if f.rule not in leave_out:
             out[f.severity.value] += 1
     return out
 

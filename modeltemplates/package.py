@@ -182,9 +182,12 @@ class Package:
             raise OSError(f"{entry.path} is not a file on this machine")
         return path
 
-    def open(self, entry: Entry) -> BinaryIO:
-        """Open a regular file for binary reading; never follows a link, never opens a FIFO."""
-        return self._source().open(self.key_of(entry))
+    def open(self, entry: Entry, *, sequential: bool = False) -> BinaryIO:
+        """Open a regular file for binary reading; never follows a link, never opens a FIFO.
+
+        ``sequential``: the whole file will be read front to back (see :meth:`PackageSource.open`).
+        """
+        return self._source().open(self.key_of(entry), sequential=sequential)
 
     def read_bytes(self, entry: Entry, limit: int) -> bytes:
         """At most ``limit + 1`` bytes of a regular file (one more than allowed tells "too large").
@@ -229,6 +232,15 @@ def locate(source: PackageSource | str | os.PathLike[str], max_scan: int = 20_00
     if not isinstance(source, PackageSource):
         source = open_source(source)
     given = source.path_of("")
+    if not source.named_top:
+        # An archive: its top is what gets unpacked into a folder. A `model/` folder in it is the
+        # package; package files at its top are checked as the `model` folder they would be
+        # unpacked into (the archive rules say how the archive should have been built).
+        child = source.stat(PACKAGE_DIR_NAME)
+        if child is not None and child.kind is EntryKind.DIR and not has_package_marks(source):
+            return Located(root=source.path_of(child.key), given=given, how="given", root_key=child.key)
+        if has_package_marks(source):
+            return Located(root=PurePath(PACKAGE_DIR_NAME), given=given, how="given")
     if given.name == PACKAGE_DIR_NAME:
         return Located(root=given, given=given, how="given")
     if has_package_marks(source):

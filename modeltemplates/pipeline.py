@@ -19,6 +19,7 @@ from modeltemplates.checks.internal import check_failed
 from modeltemplates.checks.layout import LayoutResult, check_layout
 from modeltemplates.findings import Finding, Report
 from modeltemplates.package import Entry, Limits, Package, open_package
+from modeltemplates.sources.base import ArchiveLimits, PackageSource
 from modeltemplates.template import ModelFileCheck
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from modeltemplates.engines.tensorflow.checks import TensorFlowLimits
     from modeltemplates.inspect.torchfile import TorchLimits
     from modeltemplates.iomodes import IOMode
+    from modeltemplates.sources.options import RemoteOptions
     from modeltemplates.template import Template
 
 
@@ -47,6 +49,8 @@ class Settings:
     tensorflow: TensorFlowLimits | None = None
     #: Seconds the optional deep check may take per model file.
     deep_timeout: float = 300.0
+    #: Bounds on reading a package from an archive.
+    archive: ArchiveLimits = attrs.field(factory=ArchiveLimits)
 
 
 @attrs.frozen
@@ -64,22 +68,31 @@ class Inspection:
 
 def inspect_package(
     template: Template,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | PackageSource,
     *,
     io_mode: str | IOMode | None = None,
     deep: bool = False,
     settings: Settings | None = None,
     cache: ResultCache | None = None,
+    remote: RemoteOptions | None = None,
 ) -> Inspection:
-    """Run every check on the package at ``path``.
+    """Run every check on the package at ``path`` (a folder, an archive, a URL or an open source).
 
     ``cache`` (a :class:`~modeltemplates.cache.ResultCache`) remembers per-file results between
-    runs; the report is the same with or without it.
+    runs; the report is the same with or without it. The package's source stays open for the
+    caller (the manifest hashes through it); close it with ``inspection.package.source.close()``,
+    which :meth:`Template.validate` does itself.
     """
     settings = settings or Settings()
     mode = template.resolve_io_mode(io_mode)
     runtime = template.runtime
-    package = open_package(path, settings.package)
+    if isinstance(path, PackageSource):
+        source = path
+    else:
+        from modeltemplates.sources import open_source
+
+        source = open_source(path, archive_limits=settings.archive, remote=remote)
+    package = open_package(source, settings.package)
     layout = check_layout(package, template.layout, runtime)
     findings: list[Finding] = list(layout.findings)
     modules = package.top_level_modules()
@@ -208,9 +221,10 @@ def inspect_package(
             continue
         findings.extend(checked.findings)
         model_facts[entry.path] = checked.facts
-        if deep:
+        local = package.local_path(entry) if deep else None
+        if local is not None:  # the deep check loads a file on disk; archives and buckets are not unpacked
             findings.extend(template.deep_check_model_file(
-                str(package.absolute(entry)), checked.facts, settings.deep_timeout, path=entry.path))
+                str(local), checked.facts, settings.deep_timeout, path=entry.path))
 
     # Every other file torch, numpy or pickle could load: the same safety scan, by content.
     findings.extend(_scan_data_files(package, layout, facts.get("service"), modules, settings))
@@ -246,6 +260,12 @@ def inspect_package(
         facts["model_files"] = dict(model_facts)
     if config is not None:
         facts["config"] = config
+    findings.extend(source.findings(package.located.root_key))
+    if source.changed():
+        # A file changed while it was read: findings and facts could mix two versions, so the
+        # report says only what the source found (that change among it).
+        findings = list(source.findings(package.located.root_key))
+        facts, model_facts, config = {}, {}, None
     report = Report(template=template.id, root=package.root.name, findings=findings, facts=facts)
     return Inspection(
         template=template, package=package, io_mode=mode, layout=layout, report=report,
@@ -426,6 +446,7 @@ def _package_facts(package: Package, layout: LayoutResult, mode: IOMode) -> dict
         "package": {
             "folder": package.root.name,
             "located": package.located.how,
+            "source": package.source.kind if package.source is not None else "folder",
             "files": len(kept),
             "bytes": sum(e.size for e in kept),
             "ignored": len(ignored),

@@ -23,6 +23,8 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.internal",
     "modeltemplates.engines.tensorflow.checks",
     "modeltemplates.policy",
+    "modeltemplates.sources.archive_rules",
+    "modeltemplates.sources.remote_rules",
 )
 
 

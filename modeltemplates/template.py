@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from modeltemplates.package import Package
     from modeltemplates.pipeline import Inspection, Settings
     from modeltemplates.progress import ProgressCallback
+    from modeltemplates.sources.options import RemoteOptions
 
 
 @attrs.frozen
@@ -262,15 +263,21 @@ class Template:
         deep: bool = False,
         settings: Settings | None = None,
         cache: ResultCache | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> Inspection:
         """Run every check and keep what they found (the package, facts and the report).
 
         ``cache`` remembers per-file results between runs (:mod:`modeltemplates.cache`); the
-        report is the same with or without it.
+        report is the same with or without it. The package's source stays open (the manifest
+        hashes through it): close it with ``inspection.package.source.close()`` when done.
         """
         from modeltemplates.pipeline import inspect_package
 
-        return inspect_package(self, path, io_mode=io_mode, deep=deep, settings=settings, cache=cache)
+        remote = _remote_options(path, region, endpoint_url, storage_options)
+        return inspect_package(self, path, io_mode=io_mode, deep=deep, settings=settings, cache=cache,
+                               remote=remote)
 
     def validate(
         self,
@@ -280,13 +287,27 @@ class Template:
         deep: bool = False,
         settings: Settings | None = None,
         cache: ResultCache | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> Report:
-        """Check a package folder. Problems with the package are findings, never exceptions.
+        """Check a package: a folder, an archive, or a URL (``obs://bucket/prefix/model``, ``s3://``,
+        any fsspec URL). Problems with the package are findings, never exceptions.
 
-        Raises ``FileNotFoundError``/``NotADirectoryError`` only when ``path`` is not a folder, and
-        ``ValueError`` when ``io_mode`` is unknown or may not be chosen for this template.
+        ``region`` is the ModelArts region the package is for: it selects the OBS endpoint and turns
+        on the same-region rule; ``endpoint_url`` overrides the endpoint; ``storage_options`` go to
+        the fsspec filesystem (credentials among them are never shown anywhere).
+
+        Raises ``FileNotFoundError``/``NotADirectoryError`` when a local ``path`` is neither a
+        folder nor an archive, :class:`~modeltemplates.sources.SourceError` when a location cannot
+        be read at all (no access, no such bucket, unreachable endpoint), and ``ValueError`` when
+        ``io_mode`` or ``region`` is unknown.
         """
-        return self.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache).report
+        inspection = self.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache, region=region,
+                                  endpoint_url=endpoint_url, storage_options=storage_options)
+        if inspection.package.source is not None:
+            inspection.package.source.close()
+        return inspection.report
 
     def build_manifest(
         self,
@@ -298,17 +319,26 @@ class Template:
         settings: Settings | None = None,
         progress: ProgressCallback | None = None,
         cache: ResultCache | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> Manifest:
         """The manifest the platform needs for this package (see :mod:`modeltemplates.manifest`).
 
-        Raises :class:`~modeltemplates.manifest.PackageInvalid` (carrying the report) when the
-        package has errors, unless ``allow_errors`` is true. ``progress`` is called with
+        ``path`` and the location options are as for :meth:`validate`. Raises
+        :class:`~modeltemplates.manifest.PackageInvalid` (carrying the report) when the package has
+        errors, unless ``allow_errors`` is true. ``progress`` is called with
         :class:`~modeltemplates.progress.Progress` while files are hashed (the library never prints).
         """
         from modeltemplates.manifest import manifest_for
 
-        inspection = self.inspect(path, io_mode=io_mode, settings=settings, cache=cache)
-        return manifest_for(inspection, allow_errors=allow_errors, workers=workers, progress=progress)
+        inspection = self.inspect(path, io_mode=io_mode, settings=settings, cache=cache, region=region,
+                                  endpoint_url=endpoint_url, storage_options=storage_options)
+        try:
+            return manifest_for(inspection, allow_errors=allow_errors, workers=workers, progress=progress)
+        finally:
+            if inspection.package.source is not None:
+                inspection.package.source.close()
 
     def __repr__(self) -> str:
         return f"<Template {self.id}: {self.engine} {self.engine_version}, Python {self.python}>"
@@ -388,3 +418,14 @@ def _rule_problems(rules: object) -> list[str]:
         if not (rule.title and rule.what and rule.why and rule.fix):
             problems.append(f"rule {rule.id} needs a title, what, why and fix (its documentation)")
     return problems
+
+
+def _remote_options(
+    path: object, region: str | None, endpoint_url: str | None, storage_options: Mapping[str, Any] | None
+) -> RemoteOptions | None:
+    """The location options, checked (an unknown region is a ``ValueError`` listing the known ones)."""
+    from modeltemplates.sources.options import RemoteOptions
+
+    if region is None and endpoint_url is None and not storage_options:
+        return None
+    return RemoteOptions.make(region=region, endpoint_url=endpoint_url, storage_options=storage_options)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.builders import PackageBuilder
+
+if TYPE_CHECKING:
+    from tests.s3server import S3Server
 
 #: Reference data committed with the tests (see tests/data/README.md for where each part comes from).
 DATA = Path(__file__).resolve().parent / "data"
@@ -32,3 +36,14 @@ def _result_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     patch.setenv("MODELTEMPLATES_CACHE", str(tmp_path_factory.mktemp("result-cache")))
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto) on 127.0.0.1 behind a counting, fault-injecting proxy,
+    with a bucket in cn-north-4 and one in ap-southeast-3."""
+    pytest.importorskip("moto.server", reason="moto[server] (test extra) is not installed")
+    pytest.importorskip("s3fs", reason="s3fs (obs extra) is not installed")
+    from tests.s3server import start
+
+    yield from start()

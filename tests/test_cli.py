@@ -102,7 +102,9 @@ def test_console_script_and_module_entry_point() -> None:
 
 
 def test_import_is_light() -> None:
-    heavy = ("torch", "numpy", "pathspec", "modeltemplates.checks.modelfile", "modeltemplates.inspect.pyparse")
+    heavy = ("torch", "numpy", "pathspec", "modeltemplates.checks.modelfile", "modeltemplates.inspect.pyparse",
+             "fsspec", "s3fs", "botocore", "aiobotocore", "aiohttp", "tarfile",
+             "modeltemplates.sources.remote", "modeltemplates.sources.archive")
     code = f"import sys, modeltemplates; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"

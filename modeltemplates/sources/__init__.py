@@ -1,33 +1,99 @@
 """Where a package's bytes come from: one read-only :class:`PackageSource` per kind of location.
 
-:func:`open_source` turns what a user names (today: a local folder) into a source. Every check reads
-through the source, so none of them knows where the bytes live.
+:func:`open_source` turns what a user names into a source: a local folder, a local archive (zip or
+tar, bare or compressed with gzip, bzip2 or xz, recognised by content), or an fsspec URL
+(``obs://``, ``s3://``, ``file://``, ``memory://`` ...) naming a folder or an archive. Every check
+reads through the source, so none of them knows where the bytes live.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from modeltemplates.sources.base import EntryKind, Node, NotARegularFile, PackageSource, SourceError
+from modeltemplates.sources.base import (
+    ArchiveLimits,
+    EntryKind,
+    Node,
+    NotARegularFile,
+    PackageSource,
+    SourceError,
+)
 from modeltemplates.sources.folder import FolderSource
 
+if TYPE_CHECKING:
+    from modeltemplates.sources.options import RemoteOptions
+
 __all__ = [
+    "ArchiveLimits",
     "EntryKind",
     "FolderSource",
     "Node",
     "NotARegularFile",
     "PackageSource",
     "SourceError",
+    "is_url",
     "open_source",
 ]
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-def open_source(path: str | os.PathLike[str]) -> PackageSource:
-    """A source for ``path``. Raises ``FileNotFoundError``/``NotADirectoryError`` for what cannot be one."""
+
+def is_url(path: object) -> bool:
+    """Whether ``path`` is a URL (``scheme://...``) rather than a local path."""
+    return isinstance(path, str) and bool(_URL.match(path))
+
+
+def open_source(
+    path: str | os.PathLike[str],
+    *,
+    archive_limits: ArchiveLimits | None = None,
+    remote: RemoteOptions | None = None,
+    **remote_options: Any,
+) -> PackageSource:
+    """A source for ``path``: a folder, an archive, or a URL (``remote``: region, endpoint ...).
+
+    Raises ``FileNotFoundError``/``NotADirectoryError`` for a local path that is neither a folder
+    nor an archive, and :class:`SourceError` (one line, no credentials) for a location that cannot
+    be read at all.
+    """
+    if is_url(path):
+        from modeltemplates.sources.options import RemoteOptions
+        from modeltemplates.sources.remote import open_url
+
+        options = remote or RemoteOptions.make(**remote_options)
+        return open_url(str(path), options, archive_limits)
     given = Path(path)
     if not given.exists():
-        raise FileNotFoundError(f"no such folder: {given}")
-    if not given.is_dir():
-        raise NotADirectoryError(f"not a folder: {given}")
-    return FolderSource(given)
+        raise FileNotFoundError(f"no such folder or archive: {given}")
+    if given.is_dir():
+        return FolderSource(given)
+    if not given.is_file():
+        raise NotADirectoryError(f"not a folder or an archive: {given}")
+    return open_archive(lambda: open(given, "rb"), given.stat().st_size, os.fspath(given), archive_limits,
+                        not_archive=NotADirectoryError)
+
+
+def open_archive(
+    opener: Any,
+    size: int,
+    location: str,
+    limits: ArchiveLimits | None = None,
+    *,
+    not_archive: type[OSError] = SourceError,
+    close_hook: Any = None,
+) -> PackageSource:
+    """An archive source over whatever ``opener()`` opens (a local file or a remote object)."""
+    from modeltemplates.sources.archive import ArchiveSource, peek_decompressed, sniff
+
+    f: BinaryIO = opener()
+    try:
+        head = f.read(512)
+    finally:
+        f.close()
+    kind = sniff(head, lambda comp: peek_decompressed(opener, comp))
+    if kind is None:
+        raise not_archive(f"not a folder, a zip or a tar archive: {location}")
+    return ArchiveSource(opener, kind, size, location, limits=limits, close_hook=close_hook)

@@ -15,9 +15,12 @@ import abc
 import enum
 from pathlib import Path, PurePath
 from types import TracebackType
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 import attrs
+
+if TYPE_CHECKING:
+    from modeltemplates.findings import Finding
 
 
 class EntryKind(enum.Enum):
@@ -56,6 +59,20 @@ class Node:
     readable: bool = True
 
 
+@attrs.frozen
+class ArchiveLimits:
+    """Bounds on reading an archive; each one exceeded is a finding, never a crash or a full disk."""
+
+    #: Members indexed; the rest are not checked.
+    max_members: int = 100_000
+    #: Bytes the members unpack to, in all.
+    max_total_bytes: int = 64 << 30
+    #: Unpacked/packed ratio above which a compressed member (or a compressed tar so far) is a bomb.
+    max_ratio: int = 200
+    #: Below this many unpacked bytes the ratio is not judged (tiny text files compress very well).
+    ratio_floor_bytes: int = 16 << 20
+
+
 def join_key(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
@@ -63,8 +80,10 @@ def join_key(parent: str, name: str) -> str:
 class PackageSource(abc.ABC):
     """A read-only tree of files; subclasses say where the bytes come from."""
 
-    #: Short name of the kind of source: ``folder``, ``zip``, ``tar``, ``s3`` ...
-    kind: ClassVar[str]
+    #: Short name of the kind of source: ``folder``, ``zip``, ``tar.gz``, ``s3`` ...
+    kind: str
+    #: False when the top has no folder name of its own (an archive): it is what gets unpacked into one.
+    named_top: ClassVar[bool] = True
 
     @property
     @abc.abstractmethod
@@ -84,8 +103,29 @@ class PackageSource(abc.ABC):
         """The children of the folder at ``key``, sorted by name; ``OSError`` if it cannot be listed."""
 
     @abc.abstractmethod
-    def open(self, key: str) -> BinaryIO:
-        """A seekable binary stream of the regular file at ``key`` (:class:`NotARegularFile` otherwise)."""
+    def open(self, key: str, *, sequential: bool = False) -> BinaryIO:
+        """A seekable binary stream of the regular file at ``key`` (:class:`NotARegularFile` otherwise).
+
+        ``sequential`` says the whole file will be read front to back (hashing), so a remote source
+        reads ahead in large pieces instead of small cached blocks.
+        """
+
+    @property
+    def concurrent(self) -> bool:
+        """Whether several threads may read files at once (else readers take turns)."""
+        return True
+
+    def order(self, key: str) -> int:
+        """Where ``key`` sits in the source's natural reading order (an archive's member order)."""
+        return 0
+
+    def findings(self, root_key: str) -> tuple[Finding, ...]:
+        """What the source itself found (archive rules, bucket region), paths relative to ``root_key``."""
+        return ()
+
+    def changed(self) -> bool:
+        """Whether a file changed while it was being read (the report must then not mix versions)."""
+        return False
 
     def local_path(self, key: str) -> Path | None:
         """The file on this machine's disk, when there is one (the optional deep check needs it)."""

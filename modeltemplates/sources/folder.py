@@ -108,7 +108,7 @@ class FolderSource(PackageSource):
             nodes.append(self._node(sub, d.name, d.path, st))
         return nodes
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str, *, sequential: bool = False) -> BinaryIO:
         return open_regular_file(self.path_of(key))
 
     @staticmethod

@@ -1,0 +1,152 @@
+"""Packages in buckets, against a real S3-compatible server on 127.0.0.1 (see tests/s3server.py):
+same findings and manifest as the folder, the same-region rule, and every fault of the issue."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import modeltemplates
+from modeltemplates.cli import main
+from tests.builders import SERVICE_PY27, PackageBuilder, tiny_state_dict, torch_bytes
+from tests.s3server import ACCESS_KEY, SECRET_KEY, S3Server
+
+PY27 = modeltemplates.get_template("pytorch-py27")
+
+
+@pytest.fixture
+def creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials from the environment, as users give them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _clean_proxy(s3: S3Server) -> Any:
+    s3.proxy.clear()
+    s3.proxy.stall_seconds = 30.0
+    yield
+    s3.proxy.clear()
+
+
+def build_package(root: Path) -> Path:
+    b = PackageBuilder(root / "model")
+    b.write("customize_service.py", SERVICE_PY27)
+    b.write("resnet.pth", torch_bytes(tiny_state_dict()))
+    b.write("labels.json", '["cat", "dog"]\n')
+    b.write("utils/__init__.py", "")
+    b.write("utils/prep.py", "def prep(x):\n    return x\n")
+    return b.root
+
+
+def archives(folder: Path, where: Path) -> dict[str, Path]:
+    """The package folder as every archive kind the issue names."""
+    out = {}
+    out["zip"] = where / "pkg.zip"
+    with zipfile.ZipFile(out["zip"], "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(folder.rglob("*")):
+            zf.write(p, f"model/{p.relative_to(folder).as_posix()}")
+    for kind, mode, name in (("tar", "w", "pkg.tar"), ("tar.gz", "w:gz", "pkg.tgz"),
+                             ("tar.bz2", "w:bz2", "pkg.tar.bz2"), ("tar.xz", "w:xz", "pkg.tar.xz")):
+        out[kind] = where / name
+        with tarfile.open(out[kind], mode) as tf:
+            tf.add(folder, arcname="model")
+    # Recognised by content, not by name.
+    shutil.copy(out["tar.gz"], where / "pkg.bin")
+    out["tar.gz (no suffix)"] = where / "pkg.bin"
+    return out
+
+
+def comparable(report: modeltemplates.Report) -> list[tuple[str, str, str, int | None, str]]:
+    """Findings but those saying where the package was read from and how (ARC014, REG002, LAY025)."""
+    return [(f.rule, f.severity.value, f.path, f.line, f.message) for f in report.findings
+            if f.rule not in ("ARC014", "REG002", "LAY025")]
+
+
+def manifest_but_source(m: modeltemplates.Manifest) -> tuple[str, dict[str, Any]]:
+    data = json.loads(m.to_json())
+    source = data.pop("source")
+    return json.dumps(data, sort_keys=True), source
+
+
+def test_same_findings_and_manifest_from_folder_archives_and_buckets(
+    tmp_path: Path, s3: S3Server, creds: None
+) -> None:
+    folder = build_package(tmp_path)
+    base = PY27.validate(folder)
+    assert base.ok
+    base_manifest, base_source = manifest_but_source(PY27.build_manifest(folder))
+    assert base_source == {"kind": "folder"}
+    s3.upload_folder(folder, "mt-beijing", "same/proj/model")
+    locations: dict[str, tuple[str, dict[str, Any]]] = {}
+    for kind, path in archives(folder, tmp_path).items():
+        locations[kind] = (str(path), {})
+        s3.upload_file(path, "mt-beijing", f"same/archives/{path.name}")
+    endpoint = {"endpoint_url": s3.endpoint}
+    locations["s3"] = ("s3://mt-beijing/same/proj/model", endpoint)
+    locations["obs"] = ("obs://mt-beijing/same/proj/model", {**endpoint, "region": "cn-north-4"})
+    locations["s3 parent prefix"] = ("s3://mt-beijing/same/proj", endpoint)
+    locations["zip in a bucket"] = ("s3://mt-beijing/same/archives/pkg.zip", endpoint)
+    locations["tar.gz in a bucket"] = ("obs://mt-beijing/same/archives/pkg.tgz", {**endpoint, "region": "cn-north-4"})
+    locations["file://"] = (folder.as_uri(), {})
+    for name, (where, options) in locations.items():
+        report = PY27.validate(where, **options)
+        assert comparable(report) == comparable(base), name
+        manifest, source = manifest_but_source(PY27.build_manifest(where, **options))
+        assert manifest == base_manifest, name
+        assert source["kind"] != "folder" or name == "file://", name
+    assert manifest_but_source(PY27.build_manifest(locations["s3"][0], **endpoint))[1] == {
+        "kind": "s3", "location": "s3://mt-beijing/same/proj/model"}
+
+
+def test_region_rule(tmp_path: Path, s3: S3Server, creds: None) -> None:
+    folder = build_package(tmp_path)
+    s3.upload_folder(folder, "mt-singapore", "reg/model")
+    s3.upload_folder(folder, "mt-beijing", "reg/model")
+    wrong = PY27.validate("obs://mt-singapore/reg/model", region="cn-north-4", endpoint_url=s3.endpoint)
+    assert not wrong.ok
+    (f,) = wrong.by_rule("REG001")
+    assert "ap-southeast-3" in f.message and "cn-north-4" in f.message
+    right = PY27.validate("obs://mt-beijing/reg/model", region="cn-north-4", endpoint_url=s3.endpoint)
+    assert right.ok and not right.by_rule("REG001")
+    assert "cn-north-4" in right.by_rule("REG002")[0].message
+    told = PY27.validate("s3://mt-singapore/reg/model", endpoint_url=s3.endpoint)
+    assert told.ok and "ap-southeast-3" in told.by_rule("REG002")[0].message
+    with pytest.raises(ValueError, match=r"known regions: .*cn-north-4"):
+        PY27.validate("obs://mt-beijing/reg/model", region="moon-base-1")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_on_a_bucket_region_and_secret_never_shown(
+    tmp_path: Path, s3: S3Server, creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = build_package(tmp_path)
+    s3.upload_folder(folder, "mt-singapore", "cli/model")
+    code, out, err = run(capsys, "validate", "obs://mt-singapore/cli/model", "--region", "cn-north-4",
+                         "--endpoint-url", s3.endpoint)
+    assert code == 1 and "REG001" in out
+    code, out, err = run(capsys, "validate", "obs://mt-singapore/cli/model", "--region", "ap-southeast-3",
+                         "--endpoint-url", s3.endpoint, "--format", "json")
+    assert code == 0
+    code, out2, err2 = run(capsys, "manifest", "s3://mt-singapore/cli/model", "--endpoint-url", s3.endpoint)
+    assert code == 0 and json.loads(out2)["source"]["location"] == "s3://mt-singapore/cli/model"
+    s3.proxy.inject("deny", count=100)
+    code, out3, err3 = run(capsys, "validate", "s3://mt-singapore/cli/model", "--endpoint-url", s3.endpoint)
+    assert code == 2
+    for text in (out, err, out2, err2, out3, err3):
+        assert SECRET_KEY not in text
+    code, out, err = run(capsys, "validate", "obs://mt-beijing/cli/model", "--region", "mars-1")
+    assert code == 2 and "unknown ModelArts region 'mars-1'" in out + err and "cn-north-4" in out + err
