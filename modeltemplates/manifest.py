@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import attrs
 
 from modeltemplates.errors import ModelTemplatesError
-from modeltemplates.findings import Report, dumps_canonical
+from modeltemplates.findings import Finding, Report, dumps_canonical
 from modeltemplates.package import Entry, Package
 from modeltemplates.progress import ProgressCallback, ProgressMeter
 from modeltemplates.sources.folder import open_regular_file
 
 if TYPE_CHECKING:
     from modeltemplates.pipeline import Inspection
+    from modeltemplates.zipcrc import CrcChecker
 
 #: Bumped whenever the manifest's JSON form changes incompatibly.
 MANIFEST_SCHEMA_VERSION = 1
@@ -103,11 +104,13 @@ class Manifest:
 
 
 def sha256_stream(
-    f: BinaryIO, chunk: int = HASH_CHUNK, on_chunk: Callable[[int], None] | None = None
+    f: BinaryIO, chunk: int = HASH_CHUNK, on_chunk: Callable[[int], None] | None = None,
+    observe: Callable[[memoryview], None] | None = None,
 ) -> tuple[str, int]:
     """SHA-256 and length of a stream, read in ``chunk``-sized pieces into one reused buffer.
 
-    ``on_chunk`` is told the size of each piece as it is hashed.
+    ``on_chunk`` is told the size of each piece as it is hashed; ``observe`` sees each piece's bytes
+    (e.g. a :class:`~modeltemplates.zipcrc.CrcChecker`: one read serves both).
     """
     digest = hashlib.sha256()
     buffer = bytearray(chunk)
@@ -118,6 +121,8 @@ def sha256_stream(
         if not n:
             break
         digest.update(view[:n])
+        if observe is not None:
+            observe(view[:n])
         total += n
         if on_chunk is not None:
             on_chunk(n)
@@ -130,7 +135,8 @@ def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
 
 
 def hash_files(
-    package: Package, entries: Sequence[Entry], workers: int | None = None, progress: ProgressCallback | None = None
+    package: Package, entries: Sequence[Entry], workers: int | None = None, progress: ProgressCallback | None = None,
+    *, crc: Mapping[str, CrcChecker] | None = None,
 ) -> tuple[FileRecord, ...]:
     """Hash every entry, sorted by path; large files and many files use all cores.
 
@@ -144,7 +150,9 @@ def hash_files(
         on_chunk = None if progress is None else lambda n: meter.advance(n, path)
         try:
             with package.open(entries[i], sequential=True) as f:
-                digest, size = sha256_stream(f, on_chunk=on_chunk)
+                checker = crc.get(path) if crc else None
+                digest, size = sha256_stream(f, on_chunk=on_chunk,
+                                             observe=checker.update if checker is not None else None)
         except OSError as exc:
             raise ManifestError(f"cannot hash {entries[i].path}: {exc.strerror or exc}") from exc
         return FileRecord(entries[i].path, size, digest)
@@ -217,7 +225,14 @@ def manifest_for(
     runtime = template.runtime
     dependencies = _dependencies(inspection.config)
     config = build_config(runtime, inspection.io_mode, dependencies)
-    files = hash_files(inspection.package, list(inspection.package.files()), workers, progress)
+    crc = zip_crc_checkers(inspection.model_facts)
+    files = hash_files(inspection.package, list(inspection.package.files()), workers, progress, crc=crc)
+    damaged = crc_findings(crc)
+    if damaged:  # the bytes were read anyway: a damaged member is a finding like any other
+        report = Report(template=report.template, root=report.root, findings=[*report.findings, *damaged],
+                        facts=report.facts)
+        if not allow_errors:
+            raise PackageInvalid(report)
     model_file = None
     if inspection.layout.model_files:
         path = inspection.layout.model_files[0].path
@@ -250,6 +265,26 @@ def source_record(package: Package) -> dict[str, str]:
     if "://" not in location:
         location = os.path.basename(location)
     return {"kind": source.kind, "location": location}
+
+
+def zip_crc_checkers(model_facts: Mapping[str, Mapping[str, Any]]) -> dict[str, CrcChecker]:
+    """A CRC-32 checker for each zip-format model file whose members the reader listed."""
+    from modeltemplates.zipcrc import CrcChecker
+
+    out = {}
+    for path, facts in model_facts.items():
+        members = facts.get("members")
+        if facts.get("format") in ("zip", "torchscript") and isinstance(members, list):
+            checker = CrcChecker(members)
+            if not checker.empty:
+                out[path] = checker
+    return out
+
+
+def crc_findings(checkers: Mapping[str, CrcChecker]) -> list[Finding]:
+    from modeltemplates.checks.modelfile import CORRUPT
+
+    return [CORRUPT.finding(path, m.message()) for path, c in sorted(checkers.items()) for m in c.mismatches()]
 
 
 def _package_counts(report: Report) -> dict[str, int]:

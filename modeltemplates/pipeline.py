@@ -225,6 +225,7 @@ def inspect_package(
         if local is not None:  # the deep check loads a file on disk; archives and buckets are not unpacked
             findings.extend(template.deep_check_model_file(
                 str(local), checked.facts, settings.deep_timeout, path=entry.path))
+            findings.extend(_verify_crc(package, entry, checked.facts))
 
     # Every other file torch, numpy or pickle could load: the same safety scan, by content.
     findings.extend(_scan_data_files(package, layout, facts.get("service"), modules, settings))
@@ -362,6 +363,23 @@ def _model_key(
     kind = type(template)
     return cache.key("model", f"{kind.__module__}.{kind.__qualname__}", template.runtime, path, identity,
                      sorted(modules), repr(settings.torch))
+
+
+def _verify_crc(package: Package, entry: Entry, facts: Mapping[str, Any]) -> list[Finding]:
+    """--deep reads the whole model file anyway: check every stored zip member's CRC-32 on the way."""
+    from modeltemplates.manifest import crc_findings, zip_crc_checkers
+
+    checkers = zip_crc_checkers({entry.path: facts})
+    checker = checkers.get(entry.path)
+    if checker is None:
+        return []
+    try:
+        with package.open(entry) as f:
+            while chunk := f.read(1 << 20):
+                checker.update(chunk)
+    except OSError:
+        return []
+    return crc_findings(checkers)
 
 
 def _scan_data_files(

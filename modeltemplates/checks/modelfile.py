@@ -47,7 +47,9 @@ CORRUPT = Rule(
     "(CRC, duplicate or overlapping members), or storages that are missing, too small or declared "
     "differently from their data.",
     why="torch.load fails on it, or loads tensors whose bytes are not theirs.",
-    fix="Re-create the file with torch.save and check the upload/copy was complete (compare checksums).",
+    fix="Re-create the file with torch.save and check the upload/copy was complete (compare checksums). "
+    "The plain static check reads a file's metadata, not its tensor data; the CRC-32 of every zip member "
+    "is verified when the whole file is read anyway (building the manifest, --deep).",
     basis=Basis.SERVICE_FAILS,
     evidence='torch.load raises on truncated pickles and bad archives (torch/serialization.py; zipfile CRC checks).',
 )

@@ -183,6 +183,8 @@ class ZipMember:
     compressed_size: int
     compression: int
     offset: int
+    #: The CRC-32 the central directory records for the uncompressed bytes.
+    crc32: int = 0
 
 
 @attrs.frozen
@@ -312,6 +314,7 @@ class TorchFileFacts:
                     "compressed_size": m.compressed_size,
                     "compression": m.compression,
                     "offset": m.offset,
+                    "crc32": m.crc32,
                 }
                 for m in self.members
             ],
@@ -763,7 +766,7 @@ class _Reader:
                     "corrupt", f"member data runs past the end of the file ({end} > {self.size})", member=name
                 )
             spans.append((start, end, name))
-            out.append(ZipMember(name, info.file_size, info.compress_size, info.compress_type, data_start))
+            out.append(ZipMember(name, info.file_size, info.compress_size, info.compress_type, data_start, info.CRC))
         spans.sort()
         for (_s1, e1, n1), (s2, _e2, n2) in itertools.pairwise(spans):
             if s2 < e1:
