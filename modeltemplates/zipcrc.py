@@ -32,6 +32,15 @@ class CrcMismatch:
                 f"computed {self.actual:08x}): its bytes were damaged after torch.save wrote them")
 
 
+@attrs.define
+class _Span:
+    start: int
+    end: int
+    name: str
+    expected: int
+    actual: int = 0
+
+
 class CrcChecker:
     """Feed it a file's bytes in order (:meth:`update`); :meth:`mismatches` then lists the damaged members.
 
@@ -45,8 +54,8 @@ class CrcChecker:
             if m.get("compression") != _STORED or "crc32" not in m:
                 continue
             start = int(m["offset"])
-            spans.append([start, start + int(m["compressed_size"]), str(m["name"]), int(m["crc32"]), 0])
-        self._spans = sorted(spans)
+            spans.append(_Span(start, start + int(m["compressed_size"]), str(m["name"]), int(m["crc32"])))
+        self._spans = sorted(spans, key=lambda s: (s.start, s.end, s.name))
         self._pos = 0
         self._first = 0  # index of the first span not yet wholly behind us
 
@@ -58,21 +67,21 @@ class CrcChecker:
         start, end = self._pos, self._pos + len(chunk)
         spans = self._spans
         i = self._first
-        while i < len(spans) and spans[i][1] <= start:
+        while i < len(spans) and spans[i].end <= start:
             i += 1
         self._first = i
-        while i < len(spans) and spans[i][0] < end:
+        while i < len(spans) and spans[i].start < end:
             span = spans[i]
-            lo, hi = max(span[0], start), min(span[1], end)
+            lo, hi = max(span.start, start), min(span.end, end)
             if lo < hi:
-                span[4] = zlib.crc32(chunk[lo - start : hi - start], span[4])
+                span.actual = zlib.crc32(chunk[lo - start : hi - start], span.actual)
             i += 1
         self._pos = end
 
     def mismatches(self) -> tuple[CrcMismatch, ...]:
         """Members whose CRC-32 differs (members the stream did not reach are not judged)."""
         return tuple(
-            CrcMismatch(name, expected, actual)
-            for s_start, s_end, name, expected, actual in self._spans
-            if s_end <= self._pos and actual != expected
+            CrcMismatch(s.name, s.expected, s.actual)
+            for s in self._spans
+            if s.end <= self._pos and s.actual != s.expected
         )
