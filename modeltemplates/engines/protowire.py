@@ -145,6 +145,14 @@ def _skip_value(buf: bytes, tag: int, pos: int, end: int, *, depth: int, max_dep
     raise WireError(f"invalid wire type {wt}" if wt != EGROUP else "end-group tag outside a group", tag_at)
 
 
+def skip_field(buf: bytes, pos: int, end: int, *, max_depth: int = DEFAULT_MAX_DEPTH) -> int:
+    """The position after the field whose tag starts at ``pos`` (a group with its end tag)."""
+    tag, p = read_varint(buf, pos, end)
+    if tag >> 3 == 0:
+        raise WireError("invalid field number 0", pos)
+    return _skip_value(buf, tag, p, end, depth=0, max_depth=max_depth, tag_at=pos)
+
+
 def iter_fields(
     buf: bytes, start: int = 0, end: int | None = None, *, max_depth: int = DEFAULT_MAX_DEPTH
 ) -> Iterator[Field]:

@@ -485,26 +485,40 @@ def _op_findings(
     removed: dict[str, list[sm.Node]] = {}
     bad_attrs: list[tuple[sm.Node, str]] = []
     missing_attrs: list[tuple[sm.Node, str]] = []
+    # Per op, once: the attribute names 1.8 knows, those it requires, the producer's defaults.
+    per_op: dict[str, tuple[frozenset[str], tuple[str, ...], dict[str, tuple[int, int] | None]] | None] = {}
+    data = model.data
     for node in (*meta.nodes, *meta.function_nodes):
-        op = facts.ops.get(node.op)
-        if op is None:
-            if node.op not in functions:
-                unknown.setdefault(node.op, []).append(node)
+        op_name = node.op
+        if op_name in per_op:
+            info = per_op[op_name]
+        else:
+            op = facts.ops.get(op_name)
+            if op is None:
+                info = None
+            else:
+                if op.deprecation is not None and producer >= op.deprecation[0]:
+                    removed[op_name] = []
+                info = (frozenset(a.name for a in op.attrs), tuple(a.name for a in op.attrs if not a.has_default),
+                        {a.name: a.default for a in meta.producer_ops.get(op_name, ())})
+            per_op[op_name] = info
+        if info is None:
+            if op_name not in functions:
+                unknown.setdefault(op_name, []).append(node)
             continue
-        if op.deprecation is not None and producer >= op.deprecation[0]:
-            removed.setdefault(node.op, []).append(node)
-        known = {a.name for a in op.attrs}
-        producer_defaults = {a.name: a.default for a in meta.producer_ops.get(node.op, ())}
-        for key, span in node.attrs.items():
-            if key in known or key.startswith("_"):
+        if op_name in removed:
+            removed[op_name].append(node)
+        known, required, producer_defaults = info
+        for key, packed in node.attrs.items():
+            if key in known or key[:1] == "_":
                 continue
             default = producer_defaults.get(key)
             # importer._RemoveDefaultAttrs: dropped when the producer's default equals the value.
-            if default is not None and model.attr_bytes(default) == model.attr_bytes(span):
+            if default is not None and data[default[0]:default[1]] == data[packed >> 32:packed & 0xFFFFFFFF]:
                 continue
             bad_attrs.append((node, key))
-        if not node.function:
-            missing_attrs.extend((node, a.name) for a in op.attrs if not a.has_default and a.name not in node.attrs)
+        if required and not node.function:
+            missing_attrs.extend((node, a) for a in required if a not in node.attrs)
     if unknown:
         # importer._RemoveDefaultAttrs looks up, in node order, every op the producer's op list
         # names (KeyError on the first unknown); the C++ import then meets the others.

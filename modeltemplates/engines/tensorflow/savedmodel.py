@@ -16,7 +16,7 @@ input raises :class:`SavedModelError` with the byte offset, nothing else.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -35,6 +35,11 @@ DTYPE_NAMES: Mapping[int, str] = {
     21: "variant", 22: "uint32", 23: "uint64", 24: "float8_e5m2", 25: "float8_e4m3fn", 26: "float8_e4m3fnuz",
     27: "float8_e4m3b11fnuz", 28: "float8_e5m2fnuz", 29: "int4", 30: "uint4", 31: "int2", 32: "uint2",
 }
+
+
+def unpack_span(packed: int) -> tuple[int, int]:
+    """``(start, end)`` of a packed attribute span (:attr:`Node.attrs`)."""
+    return packed >> 32, packed & 0xFFFFFFFF
 
 
 def dtype_name(code: int) -> str:
@@ -100,14 +105,19 @@ class Signature:
         }
 
 
-@attrs.frozen
-class Node:
-    """One ``NodeDef``: attributes are kept as the spans of their ``AttrValue`` bytes."""
+class Node(NamedTuple):
+    """One ``NodeDef``: attributes are kept as the spans of their ``AttrValue`` bytes.
+
+    A named tuple rather than an attrs class: a graph has up to millions of nodes, and a tuple is
+    built in a fraction of the time (it is as immutable)."""
 
     name: str
     op: str
     inputs: tuple[str, ...]
-    attrs: Mapping[str, tuple[int, int]]
+    #: Attribute name -> where its ``AttrValue`` bytes are, packed as ``start << 32 | end`` (see
+    #: :func:`unpack_span`): a dict of plain ints is one object the garbage collector never tracks,
+    #: where a tuple per attribute would be millions more.
+    attrs: Mapping[str, int]
     offset: int
     #: The function whose body holds the node; ``""`` for the main graph.
     function: str = ""
@@ -166,24 +176,25 @@ class SavedModel:
     schema_version: int
     meta_graphs: tuple[MetaGraph, ...]
 
-    def attr_bytes(self, span: tuple[int, int]) -> bytes:
-        return self.data[span[0]:span[1]]
+    def attr_bytes(self, span: tuple[int, int] | int) -> bytes:
+        start, end = unpack_span(span) if isinstance(span, int) else span
+        return self.data[start:end]
 
     def attr_type(self, node: Node, name: str) -> int | None:
         """The ``type`` value of an attribute (``AttrValue.type``), when it is one."""
-        span = node.attrs.get(name)
-        if span is None:
+        packed = node.attrs.get(name)
+        if packed is None:
             return None
-        for num, wt, value, _, _ in pw.iter_fields(self.data, *span):
+        for num, wt, value, _, _ in pw.iter_fields(self.data, *unpack_span(packed)):
             if num == 6 and wt == pw.VARINT:
                 return value
         return None
 
     def attr_type_list(self, node: Node, name: str) -> tuple[int, ...] | None:
-        span = node.attrs.get(name)
-        if span is None:
+        packed = node.attrs.get(name)
+        if packed is None:
             return None
-        for num, wt, _, s, e in pw.iter_fields(self.data, *span):
+        for num, wt, _, s, e in pw.iter_fields(self.data, *unpack_span(packed)):
             if num == 1 and wt == pw.LEN:
                 types: list[int] = []
                 for lnum, lwt, lvalue, ls, le in pw.iter_fields(self.data, s, e):
@@ -197,20 +208,20 @@ class SavedModel:
 
     def attr_shape(self, node: Node, name: str) -> tuple[int, ...] | None:
         """A ``shape`` attribute (None when absent or of unknown rank)."""
-        span = node.attrs.get(name)
-        if span is None:
+        packed = node.attrs.get(name)
+        if packed is None:
             return None
-        for num, wt, _, s, e in pw.iter_fields(self.data, *span):
+        for num, wt, _, s, e in pw.iter_fields(self.data, *unpack_span(packed)):
             if num == 7 and wt == pw.LEN:
                 return _shape(self.data, s, e)
         return None
 
     def const_strings(self, node: Node, limit: int) -> tuple[str, ...] | None:
         """The string values of a ``Const`` node's ``value`` tensor (the saver's tensor names)."""
-        span = node.attrs.get("value")
-        if span is None:
+        packed = node.attrs.get("value")
+        if packed is None:
             return None
-        for num, wt, _, s, e in pw.iter_fields(self.data, *span):
+        for num, wt, _, s, e in pw.iter_fields(self.data, *unpack_span(packed)):
             if num == 8 and wt == pw.LEN:
                 out: list[str] = []
                 for tnum, twt, _, ts, te in pw.iter_fields(self.data, s, e):
@@ -297,27 +308,51 @@ class _Reader:
         return pw.iter_fields(self.data, start, end, max_depth=self.limits.max_depth)
 
     def node(self, start: int, end: int, depth: int, function: str) -> Node:
+        """One NodeDef. The fields a NodeDef has (numbers below 16, so one-byte tags) are read inline;
+        anything else goes through the general reader, which also raises on malformed bytes."""
         self.node_count += 1
         if self.node_count > self.limits.max_nodes:
             raise SavedModelError(f"more than {self.limits.max_nodes} nodes", start, limit=True)
+        if depth > self.limits.max_depth:
+            raise SavedModelError(f"messages nested deeper than {self.limits.max_depth}", start, limit=True)
         data = self.data
         name = op = ""
         inputs: list[str] = []
-        attrs_: dict[str, tuple[int, int]] = {}
-        for num, wt, _, s, e in self.fields(start, end, depth):
-            if wt != pw.LEN:
+        attrs_: dict[str, int] = {}
+        pos = start
+        while pos < end:
+            tag = data[pos]
+            if tag & 7 != 2 or tag >= 0x80:
+                # A varint/fixed field, or a long tag: step over it with the general reader.
+                pos = pw.skip_field(data, pos, end, max_depth=self.limits.max_depth)
                 continue
-            if num == 1:
-                name = data[s:e].decode("utf-8", "replace")
-            elif num == 2:
-                op = data[s:e].decode("utf-8", "replace")
-            elif num == 3:
-                inputs.append(data[s:e].decode("utf-8", "replace"))
-            elif num == 5:
-                key, span = _map_entry(data, s, e)
-                attrs_[key] = span
-                if span[0] < span[1] and data[span[0]] in (0x0A, 0x52):  # a list or a function
-                    self.attr_depth(span[0], span[1], depth + 2)
+            n = data[pos + 1] if pos + 1 < end else 0x80
+            if n < 0x80:
+                pos += 2
+            else:
+                n, pos = pw.read_varint(data, pos + 1, end)
+            e = pos + n
+            if e > end:
+                raise pw.WireError(f"field {tag >> 3}: length {n} runs past the end of the message", pos)
+            if tag == 0x2A:  # attr: map<string, AttrValue> entry, key (1) then value (2) as protobuf writes it
+                kl = data[pos + 1] if data[pos] == 0x0A and pos + 1 < e else 0x80
+                p = pos + 2 + kl
+                if kl < 0x80 and p + 1 < e and data[p] == 0x12 and data[p + 1] < 0x80 and p + 2 + data[p + 1] == e:
+                    key = data[pos + 2:p].decode("utf-8", "replace")
+                    vs, ve = p + 2, e
+                else:
+                    key, (vs, ve) = _map_entry(data, pos, e)
+                attrs_[key] = vs << 32 | ve
+                first = data[vs] if vs < ve else 0
+                if first == 0x52 or (first == 0x0A and data.find(b"\x4a", vs, ve) >= 0):
+                    self.attr_depth(vs, ve, depth + 2)  # a function, or a list that may hold one
+            elif tag == 0x1A:
+                inputs.append(data[pos:e].decode("utf-8", "replace"))
+            elif tag == 0x0A:
+                name = data[pos:e].decode("utf-8", "replace")
+            elif tag == 0x12:
+                op = data[pos:e].decode("utf-8", "replace")
+            pos = e
         return Node(name, op, tuple(inputs), attrs_, start, function)
 
     def attr_depth(self, start: int, end: int, depth: int) -> None:
@@ -512,6 +547,8 @@ class _Reader:
 def read_saved_model(data: bytes, limits: SavedModelLimits | None = None) -> SavedModel:
     """Parse a ``saved_model.pb``. Raises :class:`SavedModelError` on malformed or over-limit input."""
     limits = limits or SavedModelLimits()
+    if len(data) >= 1 << 31:
+        raise SavedModelError("2 GiB or more: above protobuf's own message limit", 0, limit=True)
     reader = _Reader(data, limits)
     schema = 0
     metas: list[MetaGraph] = []
@@ -533,6 +570,8 @@ def read_saved_model(data: bytes, limits: SavedModelLimits | None = None) -> Sav
 def read_graph_def(data: bytes, limits: SavedModelLimits | None = None) -> dict[str, Any]:
     """Parse a bare ``GraphDef`` (a frozen graph): nodes, versions, library, as for a meta graph."""
     limits = limits or SavedModelLimits()
+    if len(data) >= 1 << 31:
+        raise SavedModelError("2 GiB or more: above protobuf's own message limit", 0, limit=True)
     try:
         return _Reader(data, limits).graph(0, len(data), 0)
     except pw.WireError as exc:
