@@ -64,8 +64,9 @@ def shape(*dims: int) -> bytes:
 
 
 def bundle_entry(dtype: int, dims: tuple[int, ...], offset: int, size: int, shard: int = 0) -> bytes:
+    """An entry whose CRC-32C (masked, as TensorFlow stores it) is that of ``size`` zero bytes."""
     return msg(vint(1, dtype), ln(2, shape(*dims)), vint(3, shard) if shard else b"", vint(4, offset),
-               vint(5, size), fx32(6, 0))
+               vint(5, size), fx32(6, masked_crc(b"\0" * size)))
 
 
 def bundle_index(variables: dict[str, tuple[int, tuple[int, ...], int, int]], *, num_shards: int = 1,

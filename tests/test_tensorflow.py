@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -379,3 +381,31 @@ def test_config_json_agreement(tmp_path: Path) -> None:
     assert not modeltemplates.get_template("tensorflow-py36").validate(model).ok
     (model / "config.json").write_text(json.dumps({**good, "runtime": "python2.7"}))
     assert not modeltemplates.get_template("tensorflow-py36").validate(model).ok
+
+
+# -- against real TensorFlow 1.8, where this machine has it -------------------------------------------
+
+TF18_PYTHON = os.environ.get("MODELTEMPLATES_TF18_PYTHON")
+
+
+@pytest.mark.skipif(not TF18_PYTHON, reason="set MODELTEMPLATES_TF18_PYTHON to a Python with tensorflow==1.8.0")
+def test_real_tensorflow_1_8_agrees(tmp_path: Path) -> None:
+    """TF 1.8 itself loads the committed models and the byte-built broken bundles; verdicts must agree."""
+    assert TF18_PYTHON
+    index = bundle_index({"dense/bias": (1, (3,), 0, 12), "dense/kernel": (1, (4, 3), 12, 48)})
+    built = {
+        "built_ok": _package_with_index(tmp_path / "ok", index, 60),
+        "built_past_shard": _package_with_index(tmp_path / "past", index, 59),
+        "built_missing": _package_with_index(
+            tmp_path / "missing", bundle_index({"dense/kernel": (1, (4, 3), 0, 48)}), 48),
+    }
+    out = subprocess.run([TF18_PYTHON, str(TF / "labels.py"), *map(str, built.values())], capture_output=True,
+                         text=True, check=True, timeout=600).stdout
+    said = {line.split(" -> ")[0]: line.split(" -> ", 1)[1] for line in out.splitlines() if " -> " in line}
+    for case, verdict in LABELS.items():
+        assert said[case] == verdict.replace("<model>", str(TF / case)) or said[case].split(":")[0] == \
+            verdict.split(":")[0], case
+    for name, model in built.items():
+        rel = os.path.relpath(model, TF)
+        ours = modeltemplates.get_template("tensorflow-py36").validate(model).ok
+        assert said[rel].startswith("loads") == ours, (name, said[rel])
