@@ -68,6 +68,15 @@ def validate_one(
     return result
 
 
+def _one_parse_worker(settings: Settings | None) -> Settings:
+    import attrs
+
+    from modeltemplates.pipeline import Settings
+
+    settings = settings or Settings()
+    return settings if settings.parse_workers is not None else attrs.evolve(settings, parse_workers=1)
+
+
 def validate_many(
     paths: Iterable[str | os.PathLike[str]],
     template: str | Template | None = None,
@@ -100,6 +109,8 @@ def validate_many(
     assert chosen is not None and not isinstance(chosen, str)
     if io_mode is not None:
         chosen.resolve_io_mode(io_mode)  # an unusable mode fails here, once, not in every task
+    # The batch spreads packages over the cores: each package parses its sources in one process.
+    settings = _one_parse_worker(settings)
     own = executor is None
     if own:
         workers = os.cpu_count() or 1

@@ -51,6 +51,9 @@ class Settings:
     deep_timeout: float = 300.0
     #: Bounds on reading a package from an archive.
     archive: ArchiveLimits = attrs.field(factory=ArchiveLimits)
+    #: Processes that parse Python sources when a package has several large ones (``None``: one
+    #: per usable core; 1: parse in this process only).
+    parse_workers: int | None = None
 
 
 @attrs.frozen
@@ -116,17 +119,16 @@ def inspect_package(
     # Python sources: syntax as the target interpreter sees it; the inference script's service class.
     script_tree = None
     script_ok = False  # the inference script (or what could be read of it) parses; tree unbuilt if cached
-    for entry in layout.python_files:
-        data = texts.get(entry.path)
-        if data is None:
-            continue
-        is_script = entry is layout.inference_script
-        source_findings, ok, tree, failure = _check_python(entry.path, data, runtime.python_version, cache)
+    sources = [(entry.path, texts[entry.path]) for entry in layout.python_files if entry.path in texts]
+    script_path = layout.inference_script.path if layout.inference_script is not None else None
+    checked_sources = _check_sources(sources, runtime.python_version, cache, settings, script_path)
+    for source_path, _ in sources:
+        source_findings, ok, tree, failure = checked_sources[source_path]
         if failure is not None:
             findings.append(failure)
             continue
         findings.extend(source_findings)
-        if is_script:
+        if source_path == script_path:
             script_ok, script_tree = ok, tree
 
     # config.json, when the package brings one.
@@ -274,35 +276,34 @@ def inspect_package(
     )
 
 
-def _check_python(
-    path: str, data: bytes, python: tuple[int, int], cache: ResultCache | None
-) -> tuple[list[Finding], bool, Any, Finding | None]:
-    """Syntax findings of one source, whether it parses, its tree (``None`` when the verdict came
-    from the cache) and a finding when the check itself failed."""
-    key = cache.key("source", path, python, digest(data)) if cache is not None else ""
-    stored = _restore(cache, "source", key, ("ok",))
-    if stored is not None and isinstance(stored[1][0], bool):
-        return stored[0], stored[1][0], None, None
-    from modeltemplates.checks.syntax import check_source
-
-    try:
-        result = check_source(path, data, python)
-    except Exception as exc:  # never let one odd file end the run: say so instead
-        return [], False, None, check_failed(path, "Python source", exc)
-    found, tree = list(result.findings), result.parse.tree
-    if result.parse.error is not None:  # every further error too, and the tree of what could be read
-        from modeltemplates.checks.further import further_findings
-
-        try:
-            recovery = further_findings(path, data, python, result.parse.error)
-        except Exception as exc:
-            found.append(check_failed(path, "Python source (further errors)", exc))
+def _check_sources(
+    sources: list[tuple[str, bytes]], python: tuple[int, int], cache: ResultCache | None, settings: Settings,
+    script_path: str | None,
+) -> dict[str, tuple[list[Finding], bool, Any, Finding | None]]:
+    """Per source: syntax findings, whether it parses, the inference script's tree (``None`` for
+    the others, and when the verdict came from the cache) and a finding when the check itself
+    failed. Misses are parsed on several cores when that pays (:mod:`modeltemplates.python.parallel`)."""
+    out: dict[str, tuple[list[Finding], bool, Any, Finding | None]] = {}
+    keys: dict[str, str] = {}
+    misses: list[tuple[str, bytes]] = []
+    for path, data in sources:
+        key = cache.key("source", path, python, digest(data)) if cache is not None else ""
+        stored = _restore(cache, "source", key, ("ok",))
+        if stored is not None and isinstance(stored[1][0], bool):
+            out[path] = (stored[0], stored[1][0], None, None)
         else:
-            found.extend(recovery.findings)
-            tree = recovery.tree
-    ok = tree is not None
-    _remember(cache, "source", key, found, ok=ok)
-    return found, ok, tree, None
+            keys[path] = key
+            misses.append((path, data))
+    if misses:
+        from modeltemplates.python.parallel import check_sources, usable_cores
+
+        workers = settings.parse_workers if settings.parse_workers is not None else usable_cores()
+        for path, outcome in check_sources(misses, python, workers, keep_tree=script_path).items():
+            out[path] = outcome
+            found, ok, _tree, failure = outcome
+            if failure is None:
+                _remember(cache, "source", keys[path], found, ok=ok)
+    return out
 
 
 def _parse_tree(data: bytes, python: tuple[int, int], path: str) -> Any:

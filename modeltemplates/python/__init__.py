@@ -1,0 +1,1 @@
+"""Python sources: how the target interpreter reads them (see DESIGN.md's ``python/`` room)."""
