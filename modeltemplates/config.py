@@ -167,9 +167,11 @@ def _severity(value: Any, where: str) -> Severity:
 
 def parse_table(table: Mapping[str, Any], origin: str) -> dict[str, Any]:
     """Validated values of a settings table, by key (file or command line: the same rules)."""
-    from modeltemplates.rules import all_rules
+    rule_ids: frozenset[str] = frozenset()
+    if any(key in table for key in ("select", "ignore", "extend-select", "per-file-ignores", "severity")):
+        from modeltemplates.rules import all_rules  # imports every check: only when ids are named
 
-    rule_ids = frozenset(all_rules())
+        rule_ids = frozenset(all_rules())
     out: dict[str, Any] = {}
     for key, value in table.items():
         where = f"{origin}: {key}"

@@ -386,7 +386,7 @@ def _verify_crc(package: Package, entry: Entry, facts: Mapping[str, Any]) -> lis
 def _scan_data_files(
     package: Package, layout: LayoutResult, service: Any, modules: frozenset[str], settings: Settings
 ) -> list[Finding]:
-    from modeltemplates.checks.datafiles import check_data_file, loads_naming
+    from modeltemplates.inspect.filekind import HEAD_BYTES, sniff
 
     loads = service.get("loads", []) if isinstance(service, Mapping) else []
     model_paths = {e.path for e in layout.model_files}
@@ -396,6 +396,10 @@ def _scan_data_files(
             continue
         try:
             with package.open(entry) as f:
+                if not sniff(f.read(HEAD_BYTES), entry.size).loadable:
+                    continue  # labels, configs, images: the pickle readers are not even imported
+                from modeltemplates.checks.datafiles import check_data_file, loads_naming
+
                 out.extend(check_data_file(entry.path, f, entry.size, loaded_by=loads_naming(entry.path, loads),
                                            package_modules=modules, limits=settings.torch))
         except OSError:
@@ -423,13 +427,14 @@ def _declared_archives(
 ) -> tuple[frozenset[str], list[Finding]]:
     """Declared archives are no LAY019 'bundled' files; their modules count as declared; an archive
     that config.json names but the package does not hold fails the image build (CFG017)."""
-    from modeltemplates.checks.configfile import DEPENDENCY
-    from modeltemplates.checks.layout import BUNDLED
     from modeltemplates.checks.wheels import declared_archives
 
     archives = declared_archives(config, package)
     if not archives:
         return declared, findings
+    from modeltemplates.checks.configfile import DEPENDENCY  # its reader only loads when there are archives
+    from modeltemplates.checks.layout import BUNDLED
+
     shipped = {a.entry.path for a in archives if a.entry is not None}
     kept = [f for f in findings if not (f.rule == BUNDLED.id and f.path in shipped)]
     names = set(declared)

@@ -161,10 +161,6 @@ def apply(
 ) -> Outcome:
     """``findings`` as ``config`` wants them. ``read_source(path)`` gives a ``.py`` file's bytes
     (``None`` if unreadable); ``python_files`` are scanned for suppression comments."""
-    if known_rules is None:
-        from modeltemplates.rules import all_rules
-
-        known_rules = all_rules()
     selected = _selector(config)
     per_file = _per_file(config)
     comments: dict[str, dict[int, Suppression]] = {}
@@ -198,6 +194,10 @@ def apply(
                 kept.append(MALFORMED.finding(path, "suppression comment names no rule; nothing is suppressed",
                                               line=s.line, column=s.column))
             for code in s.codes:
+                if known_rules is None:  # every check's module: loaded only when a comment names rules
+                    from modeltemplates.rules import all_rules
+
+                    known_rules = all_rules()
                 if code not in known_rules:
                     kept.append(UNKNOWN.finding(path, f"suppression names unknown rule {code}",
                                                 line=s.line, column=s.column))

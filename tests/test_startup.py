@@ -66,3 +66,28 @@ def test_validate_imports_pathspec_only_for_a_modelignore(pkg: PackageBuilder) -
     assert _imported_by_validate(pkg.root, ("pathspec", "torch", "numpy")) == []
     pkg.write(".modelignore", "*.log\n")
     assert _imported_by_validate(pkg.root, ("pathspec", "torch", "numpy")) == ["pathspec"]
+
+
+def test_unchanged_rerun_imports_no_reader(tmp_path: Path) -> None:
+    """A re-run of an unchanged package takes every per-file result from the cache: the parser,
+    the service analysis, the config.json reader and the torch reader are not even imported."""
+    import time
+
+    pkg = PackageBuilder(tmp_path / "model").valid()
+    pkg.write("config.json", '{"model_type": "PyTorch", "runtime": "python2.7"}\n')
+    pkg.write("utils/helpers.py", "def f(x):\n    return x\n")
+    time.sleep(2.1)  # the cache remembers a model file by identity only once it is 2 s old
+    heavy = ("modeltemplates.inspect.pyparse", "modeltemplates.inspect.pyservice", "modeltemplates.inspect.torchfile",
+             "modeltemplates.inspect.pickle", "modeltemplates.inspect.jsontext", "modeltemplates.rules", "pathspec")
+    code = (
+        "import sys, contextlib, io, json\n"
+        "from modeltemplates.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['validate', '--cache-dir', {str(tmp_path / 'cache')!r}, {str(pkg.root)!r}])\n"
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+            for _ in range(2)]
+    first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
+    assert "modeltemplates.inspect.pyparse" in first
+    assert second == []
