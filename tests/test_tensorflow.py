@@ -67,6 +67,8 @@ EXPECTED = {
     "variants/noise/model": "TFM004",
     "variants/deep/model": "TFM005",
     "variants/shallow/model": None,
+    "tf18_assets/model": None,
+    "variants/noasset/model": "TFM027",
 }
 
 
@@ -409,3 +411,16 @@ def test_real_tensorflow_1_8_agrees(tmp_path: Path) -> None:
         rel = os.path.relpath(model, TF)
         ours = modeltemplates.get_template("tensorflow-py36").validate(model).ok
         assert said[rel].startswith("loads") == ours, (name, said[rel])
+
+
+@pytest.mark.parametrize("template", ["tensorflow-py27", "tensorflow-py36"])
+def test_platform_example_script_passes(tmp_path: Path, template: str) -> None:
+    """The inference code of the platform's own TensorFlow example (examples_of_custom_scripts/tensorflow.rst)."""
+    from tests.conftest import REFERENCE
+
+    text = (REFERENCE / "examples_of_custom_scripts" / "tensorflow.rst").read_text("utf-8")
+    block = text.split("Inference Code (Keras and tf APIs)", 1)[1].split("::\n\n", 1)[1]
+    source = "\n".join(line[3:] for line in block.splitlines() if line.startswith("   ") or not line.strip())
+    assert "class mnist_service(TfServingBaseService)" in source
+    report = modeltemplates.get_template(template).validate(_with_script(tmp_path, source))
+    assert report.ok, report.to_json()

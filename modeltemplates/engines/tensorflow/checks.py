@@ -282,8 +282,9 @@ MISSING_ASSET = Rule(
     fix="Upload the `assets/` folder the export wrote.",
     basis=Basis.SERVICE_FAILS,
     evidence=(
-        'TensorFlow 1.8 loader_impl.py feeds <model>/assets/<file> to the asset tensors; an initializer '
-        "reading a missing file fails (not observed with this project's models)."
+        "TensorFlow 1.8.0 on the vocabulary model without assets/vocab.txt: 'NotFoundError: "
+        "<model>/assets/vocab.txt; No such file or directory' (tests/data/tensorflow/labels.json: "
+        "variants/noasset; tf18_assets loads). TF 1.x lists assets in the 'saved_model_assets' collection."
     ),
 )
 TF2_MODEL = Rule(

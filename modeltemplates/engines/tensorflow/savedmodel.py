@@ -497,6 +497,22 @@ class _Reader:
                 attrs_.append(OpAttrDefault(aname, default))
         return name, tuple(attrs_)
 
+    def asset_collection(self, start: int, end: int, depth: int) -> list[str]:
+        """The file names in a ``CollectionDef.any_list`` of ``AssetFileDef``s."""
+        names: list[str] = []
+        for num, wt, _, s, e in self.fields(start, end, depth):
+            if num != 5 or wt != pw.LEN:
+                continue
+            for anum, awt, _, as_, ae in self.fields(s, e, depth + 1):
+                if anum != 1 or awt != pw.LEN:
+                    continue
+                for vnum, vwt, _, vs, ve in self.fields(as_, ae, depth + 2):
+                    if vnum == 2 and vwt == pw.LEN:
+                        for fnum, fwt, _, fs, fe in self.fields(vs, ve, depth + 3):
+                            if fnum == 2 and fwt == pw.LEN:
+                                names.append(pw.text(self.data, fs, fe))
+        return names
+
     def meta_graph(self, index: int, start: int, end: int, depth: int) -> MetaGraph:
         info: dict[str, Any] = {"tags": (), "tensorflow_version": "", "tensorflow_git_version": "",
                                 "stripped_default_attrs": False, "producer_ops": {}}
@@ -522,7 +538,10 @@ class _Reader:
                     elif snum == 3 and swt == pw.LEN:
                         restore_op = pw.text(self.data, ss, se)
             elif num == 4:
-                collections.append(_map_entry(self.data, s, e)[0])
+                key, (vs, ve) = _map_entry(self.data, s, e)
+                collections.append(key)
+                if key == "saved_model_assets":  # TF 1.x: AssetFileDefs packed as Any in an any_list
+                    assets.extend(self.asset_collection(vs, ve, depth + 2))
             elif num == 5:
                 if len(signatures) >= self.limits.max_signatures:
                     raise SavedModelError(f"more than {self.limits.max_signatures} signatures", s, limit=True)

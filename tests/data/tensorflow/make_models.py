@@ -64,6 +64,41 @@ def make_tf18(tf):
             f.write(frozen.SerializeToString())
 
 
+def make_tf18_assets(tf):
+    """A vocabulary lookup whose table reads an asset file (assets/vocab.txt); and the same without it."""
+    import tempfile
+
+    model = os.path.join(fresh("tf18_assets"), "model")
+    here = os.getcwd()
+    work = tempfile.mkdtemp()
+    os.chdir(work)  # the graph records the vocabulary's path as given: keep it relative
+    try:
+        with open("vocab.txt", "w") as f:
+            f.write("a\nb\nc\n")
+        with tf.Graph().as_default(), tf.Session() as sess:
+            x = tf.placeholder(tf.string, [None], name="x")
+            table = tf.contrib.lookup.index_table_from_file("vocab.txt")
+            y = table.lookup(x)
+            tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, tf.constant("vocab.txt", name="vocab_asset"))
+            sess.run(tf.tables_initializer())
+            builder = tf.saved_model.builder.SavedModelBuilder(model)
+            sig = tf.saved_model.signature_def_utils.predict_signature_def({"x": x}, {"y": y})
+            builder.add_meta_graph_and_variables(
+                sess, ["serve"], signature_def_map={"serving_default": sig},
+                assets_collection=tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS),
+                legacy_init_op=tf.tables_initializer())
+            builder.save()
+    finally:
+        os.chdir(here)
+        shutil.rmtree(work)
+    missing = os.path.join(HERE, "variants", "noasset", "model")
+    if os.path.exists(missing):
+        shutil.rmtree(missing)
+    shutil.copytree(model, missing)
+    os.remove(os.path.join(missing, "assets", "vocab.txt"))
+    os.rmdir(os.path.join(missing, "assets"))
+
+
 def make_tf2(tf):
     v1 = tf.compat.v1
     # TF1-style graph written by a current TensorFlow (through tf.compat.v1).
@@ -120,6 +155,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "tf18":
         assert tf.__version__ == "1.8.0", tf.__version__
         make_tf18(tf)
+        make_tf18_assets(tf)
     else:
         make_tf2_eager(tf)
         make_tf2(tf)
