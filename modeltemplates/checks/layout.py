@@ -472,7 +472,9 @@ def _count_model_files(top: list[Entry], rule: FileRule) -> Iterable[Finding]:
     if not top and rule.required:
         expected = " or ".join(rule.suffixes) or " or ".join(rule.names)
         what = "" if rule.role == "model file" else f" ({rule.role})"
-        yield MODEL_MISSING.finding("", f"no {expected} file{what} at the top of the package")
+        names = " or ".join(f"`{n}`" for n in (rule.names or rule.suffixes))
+        yield MODEL_MISSING.finding("", f"no {expected} file{what} at the top of the package",
+                                    hint=f"Put the model file ({names}) directly into `model/`.")
     if len(top) > rule.max_count:
         names = ", ".join(f"'{e.path}'" for e in top)
         for e in top:

@@ -172,9 +172,7 @@ class TensorFlowTemplate(Template):
     # misnamed SavedModel) are read by check_model_set and named as such.
     layout: ClassVar[LayoutRules] = LayoutRules(
         root_name="model",
-        model_file=FileRule(role="model file (SavedModel, with variables/variables.index and "
-                                 "variables/variables.data-*-of-* beside it)",
-                            names=("saved_model.pb",), required=True, max_count=1),
+        model_file=FileRule(role="SavedModel", names=("saved_model.pb",), required=True, max_count=1),
         inference_script=FileRule(role="inference code", names=("customize_service.py",), max_count=1),
         config_file=FileRule(role="model configuration", names=("config.json",), max_count=1),
     )
