@@ -6,6 +6,7 @@ Exit status: 0 when the package has no errors, 1 when it has errors, 2 for usage
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import os
 import sys
@@ -60,10 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                    help="check up to N packages at once, in worker processes (default 1; 0: one per core)")
 
-    p = sub.add_parser("manifest", help="build the import manifest")
-    p.add_argument("path", help="the `model` folder, or the folder that holds it")
+    p = sub.add_parser("manifest", help="build the import manifest of one or more packages")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a `model` folder, or the folder that holds it")
     add_package_options(p)
-    p.add_argument("-o", "--output", help="write the manifest here instead of standard output")
+    p.add_argument("-o", "--output", metavar="FILE|DIR",
+                   help="write the manifest to FILE instead of standard output; with several packages, "
+                   "one NAME.manifest.json per package into the folder DIR")
     p.add_argument("--allow-errors", action="store_true",
                    help="build the manifest even when the package has errors")
 
@@ -275,28 +278,62 @@ def _write_report(run: RunResult, args: argparse.Namespace, out: TextIO) -> None
 
 
 def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    (config,) = _configs([args.path], args)
+    configs = _configs(args.paths, args)
     if args.show_settings:
-        return _show_settings([args.path], [config], out)
+        return _show_settings(args.paths, configs, out)
+    several = len(args.paths) > 1
+    if several and not args.output:
+        err.write("modeltemplates: several packages need -o DIR (one manifest file per package)\n")
+        return EXIT_USAGE
+    if several:
+        os.makedirs(args.output, exist_ok=True)
+    names: set[str] = set()
+    status = EXIT_OK
+    for path, config in zip(args.paths, configs, strict=True):
+        target = os.path.join(args.output, _manifest_name(path, names)) if several else args.output
+        status = max(status, _one_manifest(path, config, target, args, out=out, err=err))
+    return status
+
+
+def _manifest_name(path: str, taken: set[str]) -> str:
+    """``NAME.manifest.json`` for a package: its folder's name (its parent's for a `model` folder),
+    numbered when two packages share a name."""
+    parts = os.path.abspath(path).rstrip(os.sep).split(os.sep)
+    stem = parts[-1] if parts[-1] != "model" or len(parts) < 2 else parts[-2]
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "package"
+    name, n = stem, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    taken.add(name)
+    return f"{name}.manifest.json"
+
+
+def _one_manifest(path: str, config: Config, target: str | None, args: argparse.Namespace, *,
+                  out: TextIO, err: TextIO) -> int:
+    from modeltemplates.report.progressbar import ProgressBar, progress_wanted
+
     template = get_template(config.template or DEFAULT_TEMPLATE)
+    bar = ProgressBar(err, label=os.path.basename(os.path.abspath(path))) if progress_wanted(err, os.environ) else None
     try:
-        manifest = template.build_manifest(args.path, io_mode=config.io_mode, allow_errors=args.allow_errors,
-                                           cache=_cache(args), settings=config.settings(),
-                                           **_location(args))
+        with bar if bar is not None else contextlib.nullcontext():
+            manifest = template.build_manifest(path, io_mode=config.io_mode, allow_errors=args.allow_errors,
+                                               cache=_cache(args), settings=config.settings(), progress=bar,
+                                               **_location(args))
     except PackageInvalid as exc:
         from modeltemplates.report.text import render_text
 
-        failed = PackageResult(path=args.path, template=template.id, title=template.title, root=args.path,
+        failed = PackageResult(path=path, template=template.id, title=template.title, root=path,
                                report=exc.report)
         err.write(render_text(RunResult([failed])))
-        err.write("modeltemplates: no manifest written (use --allow-errors to write one anyway)\n")
+        err.write(f"modeltemplates: no manifest written for {shown(path)} (use --allow-errors to write one anyway)\n")
         return EXIT_FINDINGS
-    except ManifestError as exc:
-        err.write(f"modeltemplates: {shown(str(exc))}\n")
+    except (ManifestError, OSError, ValueError) as exc:
+        err.write(f"modeltemplates: {shown(path)}: {shown(str(exc))}\n")
         return EXIT_USAGE
-    if args.output:
-        manifest.write(args.output)
-        err.write(f"modeltemplates: manifest written to {shown(args.output)} ({len(manifest.files)} files)\n")
+    if target:
+        manifest.write(target)
+        err.write(f"modeltemplates: manifest written to {shown(target)} ({len(manifest.files)} files)\n")
     else:
         out.write(manifest.to_json())
     return EXIT_OK
