@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check one or more packages")
     p.add_argument("paths", nargs="+", metavar="PATH", help="a `model` folder, or the folder that holds it")
+    p.add_argument("--from-files", action="store_true",
+                   help="the PATHs are changed files (as pre-commit passes them): check the packages holding them")
     add_package_options(p)
     add_output_options(p, formats=FORMATS)
     p.add_argument("--deep", action="store_true",
@@ -227,6 +229,12 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.from_files:
+        from modeltemplates.hooks import packages_of
+
+        args.paths = packages_of(args.paths)
+        if not args.paths:
+            return EXIT_OK  # no changed file belongs to a package
     configs = _configs(args.paths, args)
     if args.show_settings:
         return _show_settings(args.paths, configs, out)
