@@ -148,12 +148,18 @@ def _configs(paths: Sequence[str], args: argparse.Namespace) -> list[Config]:
 def _show_settings(paths: Sequence[str], configs: Sequence[Config], out: TextIO) -> int:
     import json
 
+    def near(origin: str) -> str:  # a file below the working directory, relative to it
+        if not os.path.isabs(origin):
+            return origin
+        rel = os.path.relpath(origin)
+        return origin if rel.startswith("..") else rel
+
     for path, config in zip(paths, configs, strict=True):
-        out.write(f"# {shown(path)}: {shown(config.file) if config.file else 'no configuration file'}\n")
+        out.write(f"# {shown(path)}: {shown(near(config.file)) if config.file else 'no configuration file'}\n")
         for key, value in config.to_dict().items():
             if key == "template" and value is None:
                 value = DEFAULT_TEMPLATE
-            origin = config.origins.get(key, "default")
+            origin = near(config.origins.get(key, "default"))
             shown_value = "(the template's default)" if value is None else json.dumps(value, ensure_ascii=False)
             out.write(f"{key} = {shown(shown_value)}  # {shown(origin)}\n")
     return EXIT_OK

@@ -236,8 +236,12 @@ def apply_to(result: PackageResult, inspection: Inspection, config: Config, sett
     report = result.report
     if report is None:
         return result
+    from modeltemplates.rules import all_rules
+
     outcome = apply(report.findings, config, read, entries)
+    chosen = _selector(config)
     return attrs.evolve(
         result, report=attrs.evolve(report, findings=outcome.findings), suppressed=outcome.suppressed,
         suppressed_how=outcome.how, fail_on=config.fail_on,
+        selected_rules=tuple(rule_id for rule_id in all_rules() if chosen(rule_id)),
     )

@@ -47,7 +47,7 @@ def test_real_pre_commit_runs_the_hook(tmp_path: Path) -> None:
     _git(repo, "init", "-q")
     _git(repo, "config", "user.email", "t@example.invalid")
     _git(repo, "config", "user.name", "t")
-    good = PackageBuilder(repo / "good" / "model").valid()
+    PackageBuilder(repo / "good" / "model").valid()
     bad = PackageBuilder(repo / "bad" / "model").valid()
     bad.write("customize_service.py", "x = f'{1}'\n")
     (repo / "notes.txt").write_text("not a package\n")

@@ -247,3 +247,10 @@ def test_rules_explains_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert "How to fix:" in out
     code, _, err = run(capsys, "rules", "SRC0001")
     assert code == 2 and "did you mean SRC001" in err
+
+
+def test_junit_lists_the_selected_rules_only(pkg: PackageBuilder, capsys: pytest.CaptureFixture[str]) -> None:
+    broken_package(pkg)
+    _, out, _ = run(capsys, "validate", str(pkg.root), "--format", "junit", "--select", "SRC", "--isolated")
+    cases = [c.get("name") for c in ET.fromstring(out).iter("testcase")]
+    assert cases == [r for r in all_rules() if r.startswith("SRC")]

@@ -1,4 +1,5 @@
-"""JUnit XML for CI dashboards: one test suite per package, one test case per rule.
+"""JUnit XML for CI dashboards: one test suite per package, one test case per rule checked (the
+configuration's selection; every rule without one).
 
 A rule fails its test case when it has a finding at least as severe as the package's
 ``fail-on``; milder findings are listed in the case's ``system-out``. A package that could not be
@@ -31,7 +32,8 @@ def _suite(package: PackageResult, rule_ids: list[str]) -> ET.Element:
     by_rule: dict[str, list[Finding]] = {}
     for f in package.findings:
         by_rule.setdefault(f.rule, []).append(f)
-    ids = list(rule_ids) + sorted(set(by_rule) - set(rule_ids))
+    checked = list(package.selected_rules or rule_ids)
+    ids = checked + sorted(set(by_rule) - set(checked))
     failures = 0
     for rule_id in ids:
         case = ET.SubElement(suite, "testcase", classname=name, name=rule_id)
