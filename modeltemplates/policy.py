@@ -122,19 +122,25 @@ def suppressions(source: bytes) -> list[Suppression]:
     return out
 
 
-def _selector(config: Config) -> Callable[[str], bool]:
+def selection(config: Config) -> tuple[tuple[str, bool], ...]:
+    """The configuration's rule choices: (code or prefix, wanted) pairs."""
     chosen = [(code, True) for code in (*config.select, *config.extend_select)]
-    chosen += [(code, False) for code in config.ignore]
+    return (*chosen, *((code, False) for code in config.ignore))
 
-    def selected(rule_id: str) -> bool:
-        best, keep = -1, False
-        for code, wanted in chosen:
-            length = 0 if code == "ALL" else len(code)
-            if (code == "ALL" or rule_id.startswith(code)) and (length > best or (length == best and not wanted)):
-                best, keep = length, wanted
-        return keep
 
-    return selected
+def selects(choices: tuple[tuple[str, bool], ...], rule_id: str) -> bool:
+    """Whether ``choices`` keep ``rule_id``: the most specific code wins, ``ignore`` wins a tie."""
+    best, keep = -1, False
+    for code, wanted in choices:
+        length = 0 if code == "ALL" else len(code)
+        if (code == "ALL" or rule_id.startswith(code)) and (length > best or (length == best and not wanted)):
+            best, keep = length, wanted
+    return keep
+
+
+def _selector(config: Config) -> Callable[[str], bool]:
+    choices = selection(config)
+    return lambda rule_id: selects(choices, rule_id)
 
 
 def _per_file(config: Config) -> Callable[[str, str], bool]:
@@ -236,12 +242,8 @@ def apply_to(result: PackageResult, inspection: Inspection, config: Config, sett
     report = result.report
     if report is None:
         return result
-    from modeltemplates.rules import all_rules
-
     outcome = apply(report.findings, config, read, entries)
-    chosen = _selector(config)
     return attrs.evolve(
         result, report=attrs.evolve(report, findings=outcome.findings), suppressed=outcome.suppressed,
-        suppressed_how=outcome.how, fail_on=config.fail_on,
-        selected_rules=tuple(rule_id for rule_id in all_rules() if chosen(rule_id)),
+        suppressed_how=outcome.how, fail_on=config.fail_on, selection=selection(config),
     )

@@ -32,7 +32,9 @@ def _suite(package: PackageResult, rule_ids: list[str]) -> ET.Element:
     by_rule: dict[str, list[Finding]] = {}
     for f in package.findings:
         by_rule.setdefault(f.rule, []).append(f)
-    checked = list(package.selected_rules or rule_ids)
+    from modeltemplates.policy import selects
+
+    checked = [r for r in rule_ids if not package.selection or selects(package.selection, r)]
     ids = checked + sorted(set(by_rule) - set(checked))
     failures = 0
     for rule_id in ids:

@@ -34,8 +34,8 @@ class PackageResult:
     suppressed: tuple[Finding, ...] = ()
     #: For each suppressed finding: ``inSource`` (a comment) or ``external`` (per-file-ignores).
     suppressed_how: tuple[str, ...] = ()
-    #: The rule ids the configuration selected (empty: every rule), for JUnit's test cases.
-    selected_rules: tuple[str, ...] = ()
+    #: The configuration's rule choices, (code or prefix, wanted) pairs (empty: every rule).
+    selection: tuple[tuple[str, bool], ...] = ()
     fail_on: Severity = Severity.ERROR
 
     @property
