@@ -362,8 +362,11 @@ def _model_key(
     if identity is None:
         return ""
     kind = type(template)
+    # Every limit a reader may apply (torch, TensorFlow, archives...): the settings as a whole, less
+    # the parse workers, which change the time only.
+    limits = repr(attrs.evolve(settings, parse_workers=None))
     return cache.key("model", f"{kind.__module__}.{kind.__qualname__}", template.runtime, path, identity,
-                     sorted(modules), repr(settings.torch))
+                     sorted(modules), limits)
 
 
 def _verify_crc(package: Package, entry: Entry, facts: Mapping[str, Any]) -> list[Finding]:

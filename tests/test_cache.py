@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from modeltemplates import cache as cache_module
-from modeltemplates import get_template
+from modeltemplates import get_template, list_templates
 from modeltemplates.cache import ResultCache, default_cache_dir, user_cache_dir
 from modeltemplates.cli import main
 from tests.builders import SERVICE_PY27, PackageBuilder, tiny_state_dict, torch_bytes
@@ -92,6 +92,24 @@ def test_cache_never_changes_a_verdict(tmp_path: Path, trust_fresh_files: None) 
     assert cache.stats["hits"] > 3 * len(packages)
     kinds = {p.name for p in (tmp_path / "cache" / "v1").iterdir()}
     assert kinds == {"source", "service", "model", "config"}
+
+
+def test_cache_never_changes_a_verdict_of_any_template(tmp_path: Path, trust_fresh_files: None) -> None:
+    """Every registered template (other engines, other Pythons) over a cross-section of the corpus."""
+    packages = _corpus(tmp_path / "corpus")
+    chosen = [p for p in packages if "/src/" not in p.as_posix() and "/models/" not in p.as_posix()]
+    chosen += [p for p in packages if "/src/" in p.as_posix()][:4]
+    chosen += [p for p in packages if "/models/" in p.as_posix()][:3]
+    cache = ResultCache(tmp_path / "cache")
+    others = [t for t in list_templates() if t.id not in TEMPLATES]
+    assert len(others) >= 2
+    for template in others:
+        for package in chosen:
+            plain = template.validate(package)
+            template.validate(package, cache=cache)
+            warm = template.validate(package, cache=cache)
+            assert warm == plain, (template.id, package)
+            assert warm.to_json() == plain.to_json(), (template.id, package)
 
 
 def test_warm_run_reads_no_source_and_no_checkpoint(tmp_path: Path, trust_fresh_files: None,
