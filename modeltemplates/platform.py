@@ -63,6 +63,8 @@ PLATFORM_REPORTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
                "(nested deeper than protobuf's limit of 100)",),
     "TFM011": (f"{_DEPLOY}: TensorFlow 1.8 loads the graph (0 signatures); the service has no signature to map "
                "a request to",),
+    "TFM017": (f"{_DEPLOY}: KeyError: 'ImageProjectiveTransform' (a tf.contrib.image op; loads once the script "
+               "imports tensorflow.contrib.image first)",),
     "TFM027": (f"{_DEPLOY}: NotFoundError: <model>/assets/vocab.txt; No such file or directory",),
     "TFM028": (f"{_DEPLOY}: KeyError: 'StatefulPartitionedCall' (a TF 2.15 SavedModel: its ops decide)",),
     "TFM010": (f"{_DEPLOY}: RuntimeError: MetaGraphDef associated with tags 'serve' could not be found in "

@@ -68,6 +68,7 @@ EXPECTED = {
     "variants/deep/model": "TFM005",
     "variants/shallow/model": None,
     "tf18_assets/model": None,
+    "tf18_contrib/model": "TFM017",
     "variants/noasset/model": "TFM027",
 }
 
@@ -424,3 +425,14 @@ def test_platform_example_script_passes(tmp_path: Path, template: str) -> None:
     assert "class mnist_service(TfServingBaseService)" in source
     report = modeltemplates.get_template(template).validate(_with_script(tmp_path, source))
     assert report.ok, report.to_json()
+
+
+def test_contrib_ops_need_the_script_to_load_contrib(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(TF / "tf18_contrib/model", model)
+    (model / "customize_service.py").write_text("import tensorflow.contrib.image\n" + TF_SERVICE)
+    report = modeltemplates.get_template("tensorflow-py36").validate(model)
+    assert report.ok, report.to_json()
+    assert [f.rule for f in report.warnings if f.rule.startswith("TFM")] == ["TFM017"]
+    assert "ImageProjectiveTransform" in report.warnings[0].message or any(
+        "ImageProjectiveTransform" in f.message for f in report.warnings)

@@ -196,7 +196,8 @@ class TensorFlowTemplate(Template):
             return ModelSetCheck()
         limits = context.settings.tensorflow if context.settings is not None else None
         checked = {p: context.model_facts[p] for p in context.model_files if p in context.model_facts}
-        findings, facts = check_package(PackageView(context.package), checked, limits, others=True)
+        findings, facts = check_package(PackageView(context.package), checked, limits, others=True,
+                                        script_source=context.script_source)
         saved = sorted(p for p, f in checked.items() if f.get("format") == "saved_model")
         return ModelSetCheck(findings=findings, facts={saved[0]: facts} if saved and facts else {})
 

@@ -287,6 +287,22 @@ MISSING_ASSET = Rule(
         "variants/noasset; tf18_assets loads). TF 1.x lists assets in the 'saved_model_assets' collection."
     ),
 )
+CONTRIB_OP = Rule(
+    "TFM017", "Op only tf.contrib registers", E,
+    what="The graph uses ops TensorFlow 1.8 registers only when their tf.contrib module is loaded (e.g. "
+    "resampler, image, rnn block ops). Error when customize_service.py never touches tf.contrib; a warning "
+    "when it does, since it must do so before the model is loaded.",
+    why="TensorFlow 1.8 loads contrib ops lazily: importing the graph first fails with \"Op type not "
+    "registered\", whose message itself says to access the contrib module before importing the graph.",
+    fix="In customize_service.py, import the contrib module at the top (e.g. `import tensorflow.contrib.resampler`) "
+    "so its ops exist before the service loads the model, or export the model without contrib ops.",
+    basis=Basis.SERVICE_FAILS,
+    evidence=(
+        "TensorFlow 1.8.0 op registry: these op names appear only in tensorflow/contrib/**/gen_*_ops.py of "
+        "its wheel (tf18_ops.json 'contrib_ops'). TensorFlow 1.8.0 on tests/data/tensorflow/tf18_contrib: "
+        "KeyError: 'ImageProjectiveTransform' (labels.json); after `import tensorflow.contrib.image` it loads."
+    ),
+)
 TF2_MODEL = Rule(
     "TFM028", "TensorFlow 2 SavedModel", INFO,
     what="The SavedModel was written by TensorFlow 2 (`tf.saved_model.save`, with an object graph).",
@@ -302,7 +318,7 @@ TF2_MODEL = Rule(
 
 RULES: tuple[Rule, ...] = (
     NOT_SAVED_MODEL, OTHER_FORMAT, MISNAMED, MALFORMED, TOO_BIG, NO_SERVE, NO_SIGNATURE, VERSIONS, UNKNOWN_OP,
-    UNKNOWN_ATTR, MISSING_ATTR, REMOVED_OP, NO_VARIABLES, BAD_INDEX, MISSING_SHARD, OUTSIDE_SHARD,
+    UNKNOWN_ATTR, MISSING_ATTR, REMOVED_OP, CONTRIB_OP, NO_VARIABLES, BAD_INDEX, MISSING_SHARD, OUTSIDE_SHARD,
     MISSING_VARIABLE, VARIABLE_MISMATCH, UNUSED_ENTRIES, MISSING_ASSET, TF2_MODEL,
 )
 
@@ -411,6 +427,14 @@ def check_saved_model(path: str, f: BinaryIO, size: int, limits: TensorFlowLimit
         rule = TOO_BIG if getattr(exc, "limit", False) else MALFORMED
         findings.append(rule.finding(path, f"not a readable SavedModel: {exc.reason} (byte {exc.offset})"))
         return SavedModelCheck(tuple(findings), facts)
+    tf = tf18()
+    functions = set(meta.functions)
+    contrib: dict[str, str] = {}
+    for node in (*meta.nodes, *meta.function_nodes):
+        if node.op in tf.contrib_ops and node.op not in tf.ops and node.op not in functions:
+            contrib.setdefault(node.op, node.name)
+    if contrib:
+        facts["contrib_ops"] = dict(sorted(contrib.items()))
     facts["restores"] = [r.to_dict() for r in restores]
     facts["uses_variables"] = bool(restores) or meta.saver_version is not None
     facts["assets"] = list(meta.asset_files)
@@ -504,7 +528,7 @@ def _op_findings(
                         {a.name: a.default for a in meta.producer_ops.get(op_name, ())})
             per_op[op_name] = info
         if info is None:
-            if op_name not in functions:
+            if op_name not in functions and op_name not in facts.contrib_ops:  # contrib: TFM017
                 unknown.setdefault(op_name, []).append(node)
             continue
         if op_name in removed:
@@ -526,7 +550,6 @@ def _op_findings(
         in_graph = sorted((n for nodes in unknown.values() for n in nodes if not n.function), key=lambda n: n.offset)
         listed_first = [n for n in in_graph if n.op in meta.producer_ops]
         first = (listed_first or in_graph)[0] if in_graph else None
-        contrib = sorted(set(unknown) & facts.contrib_ops)
         where = "; ".join(
             f"{op} ({len(nodes)}x, e.g. node '{nodes[0].name}'"
             + (f" in function '{nodes[0].function}'" if nodes[0].function else "") + ")"
@@ -538,12 +561,7 @@ def _op_findings(
             listed = first.op in meta.producer_ops
             said = (f"; TensorFlow 1.8 stops with KeyError: '{first.op}'" if listed else
                     f"; TensorFlow 1.8 stops with \"Op type not registered '{first.op}'\"")
-        hint = None
-        if contrib:
-            hint = (f"{_listed(contrib, 10)} exist only in tf.contrib of TensorFlow 1.8: import that contrib "
-                    "module in customize_service.py before the model is loaded, or avoid the ops")
-        yield UNKNOWN_OP.finding(
-            path, f"{len(unknown)} op(s) TensorFlow 1.8 does not have: {where}{more}{said}", hint=hint)
+        yield UNKNOWN_OP.finding(path, f"{len(unknown)} op(s) TensorFlow 1.8 does not have: {where}{more}{said}")
     for op_name, nodes in sorted(removed.items()):
         dep = facts.ops[op_name].deprecation
         assert dep is not None
@@ -620,7 +638,7 @@ _COMPANION_PB = frozenset({"fingerprint.pb"})
 
 def check_package(
     files: PackageFiles, checked: Mapping[str, Mapping[str, Any]], limits: TensorFlowLimits | None = None,
-    *, others: bool = False,
+    *, others: bool = False, script_source: bytes | None = None,
 ) -> tuple[tuple[Finding, ...], dict[str, Any]]:
     """Check what lies beside ``saved_model.pb``: the variables bundle, assets, other model formats.
 
@@ -650,6 +668,9 @@ def check_package(
         findings.extend(_other_formats(files, all_paths))
         return tuple(findings), facts
     path, model_facts = sorted(saved.items())[0]
+    contrib = model_facts.get("contrib_ops")
+    if isinstance(contrib, Mapping) and contrib:
+        findings.append(_contrib_finding(path, contrib, script_source))
     restores = tuple(Restore.from_dict(r) for r in model_facts.get("restores", ()))
     folder = posixpath.dirname(path)
     for asset in model_facts.get("assets", ()):
@@ -741,3 +762,18 @@ def _other_formats(files: PackageFiles, paths: list[str]) -> Iterator[Finding]:
                 found.append(f"'{path}' is {label}")
     if found:
         yield OTHER_FORMAT.finding("", "no SavedModel in the package; " + "; ".join(found))
+
+
+_CONTRIB_USE = re.compile(rb"(?m)^\s*(?:from|import)\s+tensorflow\.contrib\b|\btf\.contrib\.\w")
+
+
+def _contrib_finding(path: str, contrib: Mapping[str, Any], script: bytes | None) -> Finding:
+    ops = "; ".join(f"{op} (e.g. node '{node}')" for op, node in list(contrib.items())[:20])
+    if script is not None and _CONTRIB_USE.search(script):
+        return CONTRIB_OP.finding(
+            path, f"ops registered only by tf.contrib: {ops}; customize_service.py uses tf.contrib, which loads "
+                  "them if it runs before the service loads the model", severity=Severity.WARNING)
+    first = next(iter(contrib))
+    return CONTRIB_OP.finding(
+        path, f"ops registered only by tf.contrib: {ops}; nothing in customize_service.py loads tf.contrib, so "
+              f"TensorFlow 1.8 stops with KeyError: '{first}' (or \"Op type not registered\")")

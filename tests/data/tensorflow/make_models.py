@@ -99,6 +99,19 @@ def make_tf18_assets(tf):
     os.rmdir(os.path.join(missing, "assets"))
 
 
+def make_tf18_contrib(tf):
+    """A graph with an op only tf.contrib registers (ImageProjectiveTransform, from tf.contrib.image)."""
+    model = os.path.join(fresh("tf18_contrib"), "model")
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float32, [1, 8, 8, 1], name="x")
+        y = tf.identity(tf.contrib.image.rotate(x, 0.5), name="rotated")
+        builder = tf.saved_model.builder.SavedModelBuilder(model)
+        sig = tf.saved_model.signature_def_utils.predict_signature_def({"images": x}, {"rotated": y})
+        builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map={"serving_default": sig})
+        builder.save()
+    os.rmdir(os.path.join(model, "variables"))  # no variables: git keeps no empty folder anyway
+
+
 def make_tf2(tf):
     v1 = tf.compat.v1
     # TF1-style graph written by a current TensorFlow (through tf.compat.v1).
@@ -156,6 +169,7 @@ if __name__ == "__main__":
         assert tf.__version__ == "1.8.0", tf.__version__
         make_tf18(tf)
         make_tf18_assets(tf)
+        make_tf18_contrib(tf)
     else:
         make_tf2_eager(tf)
         make_tf2(tf)
