@@ -436,3 +436,10 @@ def test_contrib_ops_need_the_script_to_load_contrib(tmp_path: Path) -> None:
     assert [f.rule for f in report.warnings if f.rule.startswith("TFM")] == ["TFM017"]
     assert "ImageProjectiveTransform" in report.warnings[0].message or any(
         "ImageProjectiveTransform" in f.message for f in report.warnings)
+
+
+def test_bundle_index_size_limit() -> None:
+    data = bundle_index({"a": (1, (2,), 0, 8)})
+    with pytest.raises(bd.BundleError, match="above the limit") as info:
+        bd.read_bundle_index(data, bd.BundleLimits(max_index_bytes=len(data) - 1))
+    assert info.value.limit
