@@ -34,6 +34,7 @@ from modeltemplates.errors import (
     PackagePathError,
     TemplateDefinitionError,
 )
+from modeltemplates.detect import Detection, Fit, detect
 from modeltemplates.findings import Finding, Report, Rule, Severity
 from modeltemplates.iomodes import UnknownIOModeError
 from modeltemplates.layout import FileRule, LayoutRules
@@ -62,12 +63,14 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "DeepCheckUnavailableError",
     "DuplicateRuleError",
+    "Detection",
     "DuplicateTemplateError",
     "FileRecord",
     "FileRule",
     "Finding",
     "IOModeNotAllowedError",
     "InvalidArgumentError",
+    "Fit",
     "LayoutRules",
     "Manifest",
     "ManifestError",
@@ -92,6 +95,7 @@ __all__ = [
     "UnknownIOModeError",
     "UnknownTemplateError",
     "__version__",
+    "detect",
     "get_template",
     "list_templates",
     "register_template",

@@ -13,6 +13,8 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from modeltemplates.report.results import PackageResult, repository_base
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ DEFAULT_IN_FLIGHT = 256
 
 def validate_one(
     path: str,
-    template: Template,
+    template: Template | None,
     *,
     io_mode: str | None = None,
     settings: Settings | None = None,
@@ -49,6 +51,18 @@ def validate_one(
     with ``error`` set and no report. ``location``: ``region``, ``endpoint_url`` and
     ``storage_options`` for a package behind a URL (see :meth:`~modeltemplates.Template.validate`).
     """
+    detected = None
+    if template is None:  # the best fit, said in the result (see modeltemplates.detect)
+        from modeltemplates._registry import get_template
+        from modeltemplates.detect import detect
+
+        try:
+            detection = detect(path, settings=settings, cache=cache)
+        except (OSError, ValueError) as exc:
+            return PackageResult(path=path, template="", title="", error=str(exc))
+        if detection.best is None:
+            return PackageResult(path=path, template="", title="", error="no template is registered")
+        template, detected = get_template(detection.best.template), detection.summary()
     try:
         inspection = template.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache,
                                       **dict(location or {}))
@@ -57,9 +71,12 @@ def validate_one(
     if inspection.package.source is not None:
         inspection.package.source.close()
     root = os.fspath(inspection.package.root)
+    report = inspection.report
+    if detected is not None:
+        report = attrs.evolve(report, facts={**report.facts, "detected": detected})
     result = PackageResult(
         path=path, template=template.id, title=template.title, root=root,
-        located=inspection.package.located.how, base=repository_base(root), report=inspection.report,
+        located=inspection.package.located.how, base=repository_base(root), report=report, detected=detected,
     )
     if config is not None:
         from modeltemplates.policy import apply_to
@@ -94,8 +111,9 @@ def validate_many(
     :class:`~modeltemplates.report.results.PackageResult` as each finishes.
 
     ``template``: an id, title or alias, a :class:`~modeltemplates.Template`, or ``None`` for the
-    command line's default (``pytorch-py27``). ``executor``: any ``concurrent.futures.Executor``
-    (it must be able to ship a :class:`~modeltemplates.Template` and a result, which pickle);
+    best fit of each package (:func:`modeltemplates.detect`, named in the result's ``detected``).
+    ``executor``: any ``concurrent.futures.Executor`` (it must be able to ship a
+    :class:`~modeltemplates.Template` and a result, which pickle);
     ``None`` runs a process pool over all cores, shut down when the iteration ends. At most
     ``in_flight`` packages are submitted ahead of the results read. Results come in order of
     completion, each naming its package (``path`` as given); each ``report`` is the one
@@ -103,11 +121,9 @@ def validate_many(
     worker, a broken pool) gives a result with ``error`` set instead of ending the iteration.
     """
     from modeltemplates._registry import get_template
-    from modeltemplates.cli import DEFAULT_TEMPLATE
 
-    chosen = get_template(template or DEFAULT_TEMPLATE) if not hasattr(template, "validate") else template
-    assert chosen is not None and not isinstance(chosen, str)
-    if io_mode is not None:
+    chosen = get_template(template) if isinstance(template, str) else template
+    if io_mode is not None and chosen is not None:
         chosen.resolve_io_mode(io_mode)  # an unusable mode fails here, once, not in every task
     # The batch spreads packages over the cores: each package parses its sources in one process.
     settings = _one_parse_worker(settings)
@@ -143,7 +159,8 @@ def validate_many(
                 try:
                     yield future.result()
                 except Exception as exc:  # the task died (a lost worker, a broken pool): say so, go on
-                    yield PackageResult(path=path, template=chosen.id, title=chosen.title,
+                    yield PackageResult(path=path, template=chosen.id if chosen else "",
+                                        title=chosen.title if chosen else "",
                                         error=f"{type(exc).__name__}: {exc}")
     finally:
         for future in pending:

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 #: Every --format of ``validate`` (kept here so ``--help`` needs no renderer imported).
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
-DEFAULT_TEMPLATE = "pytorch-py27"
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -72,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-errors", action="store_true",
                    help="build the manifest even when the package has errors")
 
+    p = sub.add_parser("detect", help="rank the templates for a package, with the evidence for and against each")
+    p.add_argument("path", help="the `model` folder, or the folder that holds it")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+    p.add_argument("--cache-dir", metavar="DIR", help="keep per-file results here (as validate)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
+
     p = sub.add_parser("rules", help="list every rule id, or explain one")
     p.add_argument("rule", nargs="?", help="explain this rule (e.g. SRC001)")
     p.add_argument("--markdown", action="store_true", help="print the Markdown rule reference")
@@ -81,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 def add_package_options(p: argparse.ArgumentParser) -> None:
     """Options of every command that checks packages (one place, so commands stay alike)."""
     p.add_argument("--template", "-t", default=None,
-                   help=f"template id, title or alias (default: the configuration's, else {DEFAULT_TEMPLATE})")
+                   help="template id, title or alias (default: the configuration's, else the best fit "
+                   "`modeltemplates detect` finds, named in the first line)")
     p.add_argument("--io-mode", help="override the template's default I/O mode, where allowed")
     add_config_options(p)
     p.add_argument("--cache-dir", metavar="DIR",
@@ -158,7 +164,7 @@ def _show_settings(paths: Sequence[str], configs: Sequence[Config], out: TextIO)
         out.write(f"# {shown(path)}: {shown(near(config.file)) if config.file else 'no configuration file'}\n")
         for key, value in config.to_dict().items():
             if key == "template" and value is None:
-                value = DEFAULT_TEMPLATE
+                value = "(the best fit `modeltemplates detect` finds)"
             origin = near(config.origins.get(key, "default"))
             shown_value = "(the template's default)" if value is None else json.dumps(value, ensure_ascii=False)
             out.write(f"{key} = {shown(shown_value)}  # {shown(origin)}\n")
@@ -204,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_manifest(args, out, err)
         if args.command == "rules":
             return _cmd_rules(args, out, err)
+        if args.command == "detect":
+            return _cmd_detect(args, out, err)
     except TemplateError as exc:
         err.write(f"modeltemplates: {shown(str(exc))}\n")
         return EXIT_USAGE
@@ -234,6 +242,14 @@ def _jobs(text: str) -> int:
     return value or (os.cpu_count() or 1)
 
 
+def _cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from modeltemplates.detect import detect
+
+    detection = detect(args.path, cache=_cache(args))
+    out.write(dumps_canonical(detection.to_dict()) if args.format == "json" else detection.to_text())
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.from_files:
         from modeltemplates.hooks import packages_of
@@ -244,7 +260,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     configs = _configs(args.paths, args)
     if args.show_settings:
         return _show_settings(args.paths, configs, out)
-    templates = [get_template(c.template or DEFAULT_TEMPLATE) for c in configs]
+    templates = [get_template(c.template) if c.template else None for c in configs]
     if args.jobs > 1 and len(args.paths) > 1:
         run = RunResult(_check_many(args.paths, templates, configs, args))
     else:
@@ -253,7 +269,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return run.exit_status
 
 
-def _check(path: str, template: Template, config: Config, args: argparse.Namespace) -> PackageResult:
+def _check(path: str, template: Template | None, config: Config, args: argparse.Namespace) -> PackageResult:
     """One package's result; a path that cannot be checked is a result with an ``error``."""
     from modeltemplates.batch import validate_one
 
@@ -261,7 +277,7 @@ def _check(path: str, template: Template, config: Config, args: argparse.Namespa
                         deep=args.deep, config=config, location=_location(args))
 
 
-def _check_many(paths: Sequence[str], templates: Sequence[Template], configs: Sequence[Config],
+def _check_many(paths: Sequence[str], templates: Sequence[Template | None], configs: Sequence[Config],
                 args: argparse.Namespace) -> list[PackageResult]:
     """The packages' results from ``--jobs`` worker processes, in the order of ``paths``."""
     from concurrent.futures import ProcessPoolExecutor
@@ -327,7 +343,17 @@ def _one_manifest(path: str, config: Config, target: str | None, args: argparse.
                   out: TextIO, err: TextIO) -> int:
     from modeltemplates.report.progressbar import ProgressBar, progress_wanted
 
-    template = get_template(config.template or DEFAULT_TEMPLATE)
+    if config.template is None:
+        from modeltemplates.detect import detect
+
+        detection = detect(path, settings=config.settings(), cache=_cache(args))
+        if detection.best is None:
+            err.write("modeltemplates: no template is registered\n")
+            return EXIT_USAGE
+        template = get_template(detection.best.template)
+        err.write(f"modeltemplates: {shown(path)}: no --template given: {shown(detection.summary())}\n")
+    else:
+        template = get_template(config.template)
     bar = ProgressBar(err, label=os.path.basename(os.path.abspath(path))) if progress_wanted(err, os.environ) else None
     try:
         with bar if bar is not None else contextlib.nullcontext():

@@ -15,6 +15,7 @@ RULE_MODULES: tuple[str, ...] = (
     "modeltemplates.checks.datafiles",
     "modeltemplates.engines.mxnet.checks",
     "modeltemplates.engines.caffe.checks",
+    "modeltemplates.detect",
     "modeltemplates.deepcheck",
     "modeltemplates.checks.syntax",
     "modeltemplates.checks.further",

@@ -21,6 +21,7 @@ from modeltemplates.runtime import Runtime
 
 if TYPE_CHECKING:
     from modeltemplates.cache import ResultCache
+    from modeltemplates.detect import Fit, PackageSurvey
     from modeltemplates.iomodes import IOMode
     from modeltemplates.manifest import Manifest
     from modeltemplates.package import Package
@@ -239,6 +240,25 @@ class Template:
         """What the manifest records of the model file: by default its path and the inspector's
         facts exactly as :meth:`check_model_file` returned them. An engine may summarise instead."""
         return {"path": path, "facts": facts}
+
+    def recognize_model_file(self, name: str, head: bytes) -> bool | None:
+        """Is the file ``name``, starting with ``head``, this engine's model file by content?
+
+        Used by :func:`modeltemplates.detect`: ``True`` (it is), ``False`` (it is not) or ``None``
+        (cannot tell; the name alone counts). The base class cannot tell.
+        """
+        return None
+
+    def fit(self, survey: PackageSurvey) -> Fit:
+        """How well this template fits the surveyed package (see :mod:`modeltemplates.detect`).
+
+        The base class scores the model files (by :meth:`recognize_model_file`), the service base
+        class, the Python version and config.json against this template's declarations; a family
+        may override it to weigh evidence of its own.
+        """
+        from modeltemplates.detect import default_fit
+
+        return default_fit(self, survey)
 
     def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...] | ModelSetCheck:
         """Check the model files together, after each was inspected. The base class has nothing to say."""

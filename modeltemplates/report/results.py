@@ -37,6 +37,9 @@ class PackageResult:
     #: The configuration's rule choices, (code or prefix, wanted) pairs (empty: every rule).
     selection: tuple[tuple[str, bool], ...] = ()
     fail_on: Severity = Severity.ERROR
+    #: When no template was given: the one-line summary of :func:`modeltemplates.detect` (what
+    #: was chosen, the runner-up, the tie rule); renderers say it first.
+    detected: str | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:

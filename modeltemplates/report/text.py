@@ -69,7 +69,8 @@ def _package_lines(package: PackageResult, options: RenderOptions, paint: _Paint
         return [f"{paint('path', shown(package.path))}: {paint('error', 'error')}: {shown(package.error)}"]
     if not quiet:
         where = f" ({_LOCATED.get(package.located, package.located)})" if package.located else ""
-        lines.append(f"{shown(package.title)}: checking {root}{where}")
+        detected = f" [{shown(package.detected)}]" if package.detected else ""
+        lines.append(f"{shown(package.title)}: checking {root}{where}{detected}")
     findings = [f for f in package.findings if not quiet or f.severity is Severity.ERROR]
     for group in _groups(findings, fold=options.verbosity <= 0):
         lines.extend(_finding_lines(group, paint, hints=not quiet))

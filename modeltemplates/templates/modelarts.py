@@ -63,6 +63,13 @@ class PyTorchTemplate(Template):
     def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
         return _manifest_summary(path, facts)
 
+    def recognize_model_file(self, name: str, head: bytes) -> bool | None:
+        # torch.save writes a zip (torch >= 1.6), a pickle (protocol 2+ starts with 0x80) or a tar
+        # (the oldest format); torch.jit.save a zip too
+        if not head:
+            return None
+        return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80" or head[257:262] == b"ustar"
+
     def deep_check_model_file(
         self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
     ) -> tuple[Finding, ...]:
@@ -124,6 +131,13 @@ class MXNetTemplate(Template):
 
         findings, facts = check_file(path, f, size)
         return ModelFileCheck(findings=tuple(findings), facts=facts)
+
+    def recognize_model_file(self, name: str, head: bytes) -> bool | None:
+        if not head:
+            return None
+        if name.lower().endswith(".params"):
+            return head[:8] == b"\x12\x01\x00\x00\x00\x00\x00\x00"  # kMXAPINDArrayListMagic
+        return head.lstrip()[:1] == b"{" and b'"nodes"' in head
 
     def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...]:
         from modeltemplates.engines.mxnet.checks import check_pair
@@ -187,6 +201,13 @@ class TensorFlowTemplate(Template):
 
         result = check_saved_model(path, f, size, settings.tensorflow)
         return ModelFileCheck(findings=result.findings, facts=result.facts)
+
+    def recognize_model_file(self, name: str, head: bytes) -> bool | None:
+        # a SavedModel message starts with saved_model_schema_version (field 1, varint) or
+        # meta_graphs (field 2, length-delimited)
+        if not head:
+            return None
+        return head[:1] in (b"\x08", b"\x12")
 
     def check_model_set(self, context: ModelSetContext) -> ModelSetCheck:
         from modeltemplates.engines.tensorflow.checks import check_package
@@ -257,6 +278,11 @@ class CaffeTemplate(Template):
 
         findings, facts = check_file(path, f, size)
         return ModelFileCheck(findings=tuple(findings), facts=facts)
+
+    def recognize_model_file(self, name: str, head: bytes) -> bool | None:
+        from modeltemplates.engines.caffe.checks import looks_like_caffe
+
+        return looks_like_caffe(name, head)
 
     def check_model_set(self, context: ModelSetContext) -> tuple[Finding, ...]:
         from modeltemplates.engines.caffe.checks import check_net

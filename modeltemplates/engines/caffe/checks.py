@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from modeltemplates.engines.caffe import facts
 from modeltemplates.findings import Basis, Finding, Rule, Severity
 
-__all__ = ["RULES", "check_file", "check_net"]
+__all__ = ["RULES", "check_file", "check_net", "looks_like_caffe"]
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
@@ -211,6 +211,24 @@ def _check_weights(path: str, f: BinaryIO, size: int) -> tuple[list[Finding], di
     if net.v1:
         findings.append(V1_FORMAT.finding(path, "the weights use the V1 `layers` field; Caffe 1.0 upgrades them"))
     return findings, net.to_dict()
+
+
+def looks_like_caffe(name: str, head: bytes) -> bool | None:
+    """Whether a file's first bytes look like Caffe's (``None``: empty, cannot tell).
+
+    A ``.prototxt`` starts (after comments) with a field of NetParameter or SolverParameter; a
+    ``.caffemodel`` with the tag of NetParameter's ``name`` (1), ``layers`` (2) or ``layer`` (100).
+    """
+    if not head:
+        return None
+    if name.lower().endswith(".prototxt"):
+        import re
+
+        text = head.decode("utf-8", "replace")
+        m = re.match(r"(?:\s|#[^\n]*\n)*([A-Za-z_]\w*)", text)
+        known = {*facts.MESSAGES["NetParameter"], *facts.MESSAGES["SolverParameter"]}
+        return m is not None and m.group(1) in known
+    return head[:1] in (b"\x0a", b"\x12") or head[:2] == b"\xa2\x06"
 
 
 # --------------------------------------------------------------------------------------------
