@@ -84,19 +84,19 @@ def test_select_ignore_severity_and_fail_on(tmp_path: Path, capsys: pytest.Captu
     pkg = project(tmp_path, own="")
     pkg.write("customize_service.py", "x = f'{1}'\ny = f'{2}'\n")
     pkg.write("label.json", "<<<<<<< a\n=======\n>>>>>>> b\n")
-    rules = lambda *extra: {f["rule"] for f in json.loads(run(capsys, "validate", str(pkg.root), "--json",  # noqa: E731
-                                                                 *extra)[1])["findings"]}
+    rules = lambda *extra: {f["rule"] for f in json.loads(run(  # noqa: E731
+        capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--json", *extra)[1])["findings"]}
     assert {"SRC001", "SRC007", "TXT001"} <= rules()
     assert "SRC007" not in rules("--ignore", "SRC007")
     assert rules("--select", "SRC") <= {"SRC001", "SRC007"}
     assert rules("--ignore", "SRC", "--extend-select", "SRC001") & {"SRC001", "SRC007"} == {"SRC001"}
     (pkg.root.parent.parent.parent / "modeltemplates.toml").write_text(
         "ignore = ['SRC', 'SVC']\n[severity]\nTXT001 = 'warning'\n", encoding="utf-8")
-    code, out, _ = run(capsys, "validate", str(pkg.root))
+    code, out, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root))
     assert code == 0 and "warning TXT001" in out
-    code, _, _ = run(capsys, "validate", str(pkg.root), "--fail-on", "warning")
+    code, _, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--fail-on", "warning")
     assert code == 1
-    code, _, _ = run(capsys, "validate", str(pkg.root), "--config", "fail-on = 'warning'")
+    code, _, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--config", "fail-on = 'warning'")
     assert code == 1
 
 
@@ -118,21 +118,21 @@ v = 3  # modeltemplates: ignore
 def test_suppressions_in_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pkg = project(tmp_path, own="")
     pkg.write("customize_service.py", SUPPRESSED)
-    _, out, _ = run(capsys, "validate", str(pkg.root), "--json")
+    _, out, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--json")
     data = json.loads(out)
     found = {(f["rule"], f["line"]) for f in data["findings"]}
     assert ("SRC001", 1) not in found
     assert [(f["rule"], f["line"]) for f in data["suppressed"]] == [("SRC001", 1)]
     assert {("SUP001", 2), ("SUP002", 4), ("SUP003", 5)} <= found
     assert not any(f["line"] == 3 and f["rule"].startswith("SUP") for f in data["findings"])
-    _, text, _ = run(capsys, "validate", str(pkg.root))
+    _, text, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root))
     assert text.splitlines()[-1].endswith(", 1 suppressed")
-    _, verbose, _ = run(capsys, "validate", str(pkg.root), "--verbose")
+    _, verbose, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--verbose")
     assert "customize_service.py:1:5: suppressed SRC001" in verbose or "suppressed SRC001" in verbose
-    _, sarif, _ = run(capsys, "validate", str(pkg.root), "--format", "sarif")
+    _, sarif, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--format", "sarif")
     hidden = [r for r in json.loads(sarif)["runs"][0]["results"] if "suppressions" in r]
     assert [(r["ruleId"], r["suppressions"][0]["kind"]) for r in hidden] == [("SRC001", "inSource")]
-    _, quiet_sup, _ = run(capsys, "validate", str(pkg.root), "--json", "--ignore", "SUP")
+    _, quiet_sup, _ = run(capsys, "validate", "-t", "pytorch-py27", str(pkg.root), "--json", "--ignore", "SUP")
     assert not any(f["rule"].startswith("SUP") for f in json.loads(quiet_sup)["findings"])
 
 
