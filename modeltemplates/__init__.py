@@ -24,6 +24,7 @@ from modeltemplates._registry import (
     list_templates,
     register_template,
 )
+from modeltemplates.detect import Detection, Fit, detect
 from modeltemplates.errors import (
     DeepCheckUnavailableError,
     InvalidArgumentError,
@@ -34,7 +35,6 @@ from modeltemplates.errors import (
     PackagePathError,
     TemplateDefinitionError,
 )
-from modeltemplates.detect import Detection, Fit, detect
 from modeltemplates.findings import Finding, Report, Rule, Severity
 from modeltemplates.iomodes import UnknownIOModeError
 from modeltemplates.layout import FileRule, LayoutRules
@@ -62,15 +62,15 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "DeepCheckUnavailableError",
-    "DuplicateRuleError",
     "Detection",
+    "DuplicateRuleError",
     "DuplicateTemplateError",
     "FileRecord",
     "FileRule",
     "Finding",
+    "Fit",
     "IOModeNotAllowedError",
     "InvalidArgumentError",
-    "Fit",
     "LayoutRules",
     "Manifest",
     "ManifestError",
