@@ -102,6 +102,7 @@ def test_a_plugin_family_takes_part(pkg: PackageBuilder) -> None:
         engine_version = "1.0"
         python = "3.7"
         layout = modelarts_layout((".onnx",))
+        model_inspector = "none"
         seen: ClassVar[list[str]] = []
 
         def recognize_model_file(self, name: str, head: bytes) -> bool | None:
