@@ -116,6 +116,9 @@ OTHER_RUNTIME = Rule(
 RULES: tuple[Rule, ...] = (NO_MODEL, NOT_THIS_ENGINE, PART_MISSING, OTHER_BASE, WRONG_PYTHON, OTHER_MODEL_TYPE,
                            OTHER_RUNTIME)
 
+#: A Python verdict adds 1 or subtracts 6: templates further than this behind the best score
+#: without it cannot come first, and their scripts are not parsed for their Python.
+CONTENTION = 7
 #: Bytes of each top-level file the survey reads for recognition.
 HEAD_BYTES = 4096
 
@@ -152,6 +155,8 @@ class PackageSurvey:
         self._script_data: bytes | None = None
         self.script = next((e for e in self.top_files if e.name == "customize_service.py"), None)
         self._bases: tuple[str, ...] | None = None
+        #: Off while detect scores the evidence that needs no parse; on for the templates in contention.
+        self.python_wanted = True
         self.config: Mapping[str, Any] | None = self._read_config()
 
     def head(self, entry: Entry) -> bytes:
@@ -192,18 +197,31 @@ class PackageSurvey:
         data = self._script_bytes()
         if data is None or self.script is None:
             return None
+        if not self.python_wanted:
+            return None
         if version not in self._verdicts:
+            # The first error is the verdict; the recovery validate runs to list every further
+            # error (checks.further) is not needed here.
+            # With a result cache the pipeline's own entry point is used, so the validate that
+            # follows a detect finds the verdict of its Python already made.
+            from modeltemplates.checks.syntax import check_source
             from modeltemplates.pipeline import _check_python
 
             try:
-                found, ok, tree, failure = _check_python(self.script.path, data, version, self.cache)
-            except Exception:  # a version without a grammar: no verdict
-                return None
-            if failure is not None:
+                if self.cache is not None:
+                    found, parsed, tree, failure = _check_python(self.script.path, data, version, self.cache)
+                    if failure is not None:
+                        return None
+                else:
+                    result = check_source(self.script.path, data, version)
+                    found, tree = list(result.findings), result.parse.tree
+                    parsed = tree is not None
+            except Exception:  # a version without a grammar here: no verdict
                 return None
             first = next((f for f in found if f.severity is Severity.ERROR), None)
-            self._verdicts[version] = (ok and first is None, first)
-            if ok and first is None and self._bases is None:
+            ok = parsed and first is None
+            self._verdicts[version] = (ok, first)
+            if ok and self._bases is None:
                 self._bases = self._analyze(tree, data, version)
         return self._verdicts[version]
 
@@ -220,16 +238,18 @@ class PackageSurvey:
             return ()
         return tuple(b.resolved or b.text or "" for c in facts.classes if c.toplevel for b in c.bases)
 
-    def service_bases(self, versions: tuple[tuple[int, int], ...] = ((3, 7), (2, 7))) -> tuple[str, ...]:
+    def service_bases(self, versions: tuple[tuple[int, int], ...] = ((2, 7), (3, 7))) -> tuple[str, ...]:
         """Qualified base classes of the script's module-level classes (from the first version
         that parses it)."""
         if self._bases is None:
-            for version in versions:
-                verdict = self.python_verdict(version)
-                if self._bases is not None:
-                    break
-                if verdict is None:
-                    continue
+            wanted, self.python_wanted = self.python_wanted, True
+            try:
+                for version in versions:
+                    self.python_verdict(version)
+                    if self._bases is not None:
+                        break
+            finally:
+                self.python_wanted = wanted
         return self._bases or ()
 
 
@@ -298,7 +318,13 @@ def detect(
     package = open_package(path, settings.package)
     survey = PackageSurvey(package, settings, cache)
     candidates = templates if templates is not None else REGISTRY.all()
-    scored = [(t.fit(survey), t) for t in candidates]
+    # First the evidence that needs no parse under each Python; then the Python verdicts, only
+    # for templates that could still come first (a verdict moves a score by at most CONTENTION).
+    survey.python_wanted = False
+    static = [(t.fit(survey), t) for t in candidates]
+    top = max((fit.score for fit, _ in static), default=0)
+    survey.python_wanted = True
+    scored = [(t.fit(survey) if fit.score >= top - CONTENTION else fit, t) for fit, t in static]
     scored.sort(key=lambda pair: _rank_key(*pair))
     return Detection(root=package.root.name, fits=tuple(fit for fit, _ in scored))
 
