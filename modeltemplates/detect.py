@@ -205,11 +205,13 @@ class PackageSurvey:
             # With a result cache the pipeline's own entry point is used, so the validate that
             # follows a detect finds the verdict of its Python already made.
             from modeltemplates.checks.syntax import check_source
-            from modeltemplates.pipeline import _check_python
+            from modeltemplates.pipeline import _check_sources
 
             try:
                 if self.cache is not None:
-                    found, parsed, tree, failure = _check_python(self.script.path, data, version, self.cache)
+                    path = self.script.path
+                    found, parsed, tree, failure = _check_sources(
+                        [(path, data)], version, self.cache, self.settings, path)[path]
                     if failure is not None:
                         return None
                 else:
