@@ -155,6 +155,7 @@ class PackageSurvey:
         self._script_data: bytes | None = None
         self.script = next((e for e in self.top_files if e.name == "customize_service.py"), None)
         self._bases: tuple[str, ...] | None = None
+        self._trees: dict[tuple[int, int], Any] = {}
         #: Off while detect scores the evidence that needs no parse; on for the templates in contention.
         self.python_wanted = True
         self.config: Mapping[str, Any] | None = self._read_config()
@@ -176,10 +177,13 @@ class PackageSurvey:
             data = self.package.read_bytes(entry, self.settings.max_config_bytes)
         except OSError:
             return None
-        from modeltemplates.inspect.jsontext import read_json
+        import json  # evidence only: validate's own reader reports every deviation
 
-        doc = read_json(data)
-        return doc.value if doc.ok and isinstance(doc.value, dict) else None
+        try:
+            value = json.loads(data.decode("utf-8-sig"))
+        except (ValueError, RecursionError):
+            return None
+        return value if isinstance(value, dict) else None
 
     def _script_bytes(self) -> bytes | None:
         if self.script is None or self.script.size > self.settings.max_text_bytes:
@@ -204,7 +208,6 @@ class PackageSurvey:
             # error (checks.further) is not needed here.
             # With a result cache the pipeline's own entry point is used, so the validate that
             # follows a detect finds the verdict of its Python already made.
-            from modeltemplates.checks.syntax import check_source
             from modeltemplates.pipeline import _check_sources
 
             try:
@@ -215,6 +218,8 @@ class PackageSurvey:
                     if failure is not None:
                         return None
                 else:
+                    from modeltemplates.checks.syntax import check_source
+
                     result = check_source(self.script.path, data, version)
                     found, tree = list(result.findings), result.parse.tree
                     parsed = tree is not None
@@ -223,8 +228,8 @@ class PackageSurvey:
             first = next((f for f in found if f.severity is Severity.ERROR), None)
             ok = parsed and first is None
             self._verdicts[version] = (ok, first)
-            if ok and self._bases is None:
-                self._bases = self._analyze(tree, data, version)
+            if ok:
+                self._trees[version] = tree  # None when the verdict came from the cache
         return self._verdicts[version]
 
     def _analyze(self, tree: Any, data: bytes, version: tuple[int, int]) -> tuple[str, ...]:
@@ -243,16 +248,35 @@ class PackageSurvey:
     def service_bases(self, versions: tuple[tuple[int, int], ...] = ((2, 7), (3, 7))) -> tuple[str, ...]:
         """Qualified base classes of the script's module-level classes (from the first version
         that parses it)."""
+        if self._bases is not None:
+            return self._bases
+        data = self._script_bytes()
+        if data is None or self.script is None:
+            self._bases = ()
+            return ()
+        key = ""
+        if self.cache is not None:  # an unchanged script needs no parser at all
+            from modeltemplates.cache import digest
+
+            key = self.cache.key("detect-bases", self.script.path, digest(data))
+            stored = self.cache.get("detect-bases", key)
+            if stored is not None and isinstance(stored.get("bases"), list):
+                self._bases = tuple(str(b) for b in stored["bases"])
+                return self._bases
+        wanted, self.python_wanted = self.python_wanted, True
+        try:
+            for version in versions:
+                verdict = self.python_verdict(version)
+                if verdict is not None and verdict[0]:
+                    self._bases = self._analyze(self._trees.get(version), data, version)
+                    break
+        finally:
+            self.python_wanted = wanted
         if self._bases is None:
-            wanted, self.python_wanted = self.python_wanted, True
-            try:
-                for version in versions:
-                    self.python_verdict(version)
-                    if self._bases is not None:
-                        break
-            finally:
-                self.python_wanted = wanted
-        return self._bases or ()
+            self._bases = ()
+        if self.cache is not None and key:
+            self.cache.put("detect-bases", key, {"bases": list(self._bases)})
+        return self._bases
 
 
 @attrs.frozen
