@@ -99,6 +99,19 @@ PLATFORM_REPORTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
                "expected size 12 (dtype)",
                f"{_DEPLOY}: InvalidArgumentError: Assign requires shapes of both tensors to match. lhs shape= "
                "[3] rhs shape= [5] (shape)"),
+    # Real MXNet 1.2.1 on CPython 3.6.15 (mxnet==1.2.1 wheel), loading the checkpoint the way
+    # load_checkpoint + Module.bind + set_params do:
+    "MXN002": (f"{_DEPLOY}: MXNetError: Check failed: header == kMXAPINDArrayListMagic Invalid NDArray file format",),
+    "MXN003": (f"{_DEPLOY}: MXNetError: Check failed: fi->Read(data) Invalid NDArray file format",),
+    "MXN010": (f"{_DEPLOY}: MXNetError: Failed loading Op relu1 of type GroupNorm: Check failed: op != nullptr "
+               "Operator GroupNorm is not registered",),
+    "MXN012": (f"{_DEPLOY}: terminate called after throwing an instance of 'std::bad_alloc' (an array with the "
+               "magic 0xF993FACA: the process dies)",),
+    "MXN014": (f"{_DEPLOY}: RuntimeError: fc1_bias is not presented",),
+    "MXN016": (f"{_DEPLOY}: MXNetError: Check failed: assign(&dattr, (*vec)[i]) Incompatible attr in node at "
+               "0-th output: expected [5,36], got [3,36]",),
+    "MXN017": (f"{_DEPLOY}: ValueError: not enough values to unpack (expected 2, got 1)",),
+    "MXN019": (f"{_DEPLOY}: MXNetError: LocalFileSystem::Open \"convnet-0003.params\": No such file or directory",),
     "SRC001": (f"{_DEPLOY}: SyntaxError when the service imports the file; the service never starts.",),
     "SRC002": (f"{_DEPLOY}: SyntaxError: Non-ASCII character '\\xe5' in file ... but no encoding declared",),
     "SRC003": (f"{_DEPLOY}: TabError: inconsistent use of tabs and spaces in indentation",),

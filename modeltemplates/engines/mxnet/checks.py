@@ -120,14 +120,14 @@ MISSING_PARAM = Rule(
         'allow_missing (python/mxnet/module/module.py, v1.2.1).',
 )
 STRAY_PARAM = Rule(
-    "MXN015", "Parameter the graph does not use", E,
+    "MXN015", "Parameter the graph does not use", W,
     what="An array of the parameters file names no variable of the symbol.",
-    why="`Module.set_params` with the default allow_extra=False fails with \"Find name ... that is not in "
-    "the arguments\".",
+    why="MXNet 1.2.1 loads and binds the pair and ignores the array, but it usually means the symbol and "
+    "the parameters come from different networks (or a training head was cut off), and it costs upload size.",
     fix="Save parameters and symbol from the same network, or drop the extra arrays.",
-    basis=Basis.SERVICE_FAILS,
-    evidence='DataParallelExecutorGroup.set_params with allow_extra=False (the default of Module.set_params) '
-        'rejects names that are not arguments (python/mxnet/module, v1.2.1).',
+    basis=Basis.ADVICE,
+    evidence="Real MXNet 1.2.1 (CPython 3.6): load_checkpoint + Module.bind + set_params of a checkpoint with an "
+    "extra 'arg:fc9_weight' succeeds.",
 )
 BAD_SHAPE = Rule(
     "MXN016", "Parameter shape does not fit the graph", E,
@@ -376,8 +376,7 @@ def _agreement(
                                        "load_checkpoint drops it")
         elif name not in variables:
             yield STRAY_PARAM.finding(
-                par_path, f"'{a['name']}' names no variable of '{sym_path}'; set_params fails with "
-                f"\"Find name \"{name}\" that is not in the arguments\"")
+                par_path, f"'{a['name']}' names no variable of '{sym_path}'; MXNet ignores it")
         elif variables[name]["role"] == "input" and kind == "arg":
             continue  # a saved input (e.g. a label) is harmless only if bound; MXNet keeps it as an argument
 
