@@ -61,7 +61,7 @@ def broken(pkg: PackageBuilder) -> PackageBuilder:
 
 def test_colour_on_a_terminal_only(pkg: PackageBuilder) -> None:
     broken(pkg)
-    args = ["validate", str(pkg.root)]
+    args = ["validate", "-t", "pytorch-py27", str(pkg.root)]
     code, shown, _ = on_pty(args, env=_env(), tty="stdout")
     assert code == 1 and b"\x1b[1;31merror\x1b[0m" in shown and b"\x1b[1;31mFAILED" in shown
     _, shown, _ = on_pty(args, env=_env(NO_COLOR="1"), tty="stdout")
@@ -103,7 +103,7 @@ def test_manifest_of_several_packages_into_a_folder(tmp_path: Path, capsys: pyte
     b = PackageBuilder(tmp_path / "other" / "resnet" / "model").valid()
     bad = broken(PackageBuilder(tmp_path / "bad" / "model"))
     out = tmp_path / "manifests"
-    code = main(["manifest", str(a.root), str(b.root), str(bad.root), "-o", str(out)])
+    code = main(["manifest", "-t", "pytorch-py27", str(a.root), str(b.root), str(bad.root), "-o", str(out)])
     _, err = capsys.readouterr()
     assert code == 1
     assert sorted(p.name for p in out.iterdir()) == ["resnet-2.manifest.json", "resnet.manifest.json"]
