@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modeltemplates import get_template
-from modeltemplates.checks.wheels import wheel_modules
+from modeltemplates.checks.wheels import PLATFORM_MODEL_DIR, wheel_modules
 from modeltemplates.findings import Report
 from tests.builders import SERVICE_PY27, PackageBuilder
 
@@ -52,7 +52,7 @@ def build(pkg: PackageBuilder, package_name: str | None) -> Report:
     return get_template("pytorch-py27").validate(pkg.root)
 
 
-@pytest.mark.parametrize("name", [WHEEL, "/home/mind/model/" + WHEEL, "./" + WHEEL])
+@pytest.mark.parametrize("name", [WHEEL, PLATFORM_MODEL_DIR + WHEEL, "./" + WHEEL])
 def test_declared_wheel_is_neither_bundled_nor_its_modules_undeclared(pkg: PackageBuilder, name: str) -> None:
     report = build(pkg, name)
     assert not report.by_rule("LAY019") and not report.by_rule("SVC010"), [f.message for f in report.findings]

