@@ -116,6 +116,7 @@ def test_many_tensor_state_dict_facts_unchanged(legacy: bool, protocol: int) -> 
 
 
 def test_checkpoint_and_module_facts_unchanged() -> None:
+    torch.manual_seed(0)  # the zip facts include each member's CRC-32, so the weights must not vary
     blocks = (torch.nn.Sequential(torch.nn.Conv2d(2, 2, 1), torch.nn.BatchNorm2d(2)) for _ in range(60))
     model = torch.nn.Sequential(*blocks)
     ckpt = {"epoch": 7, "model_state_dict": model.state_dict(), "optimizer": {"lr": 0.1, "betas": (0.9, 0.99)}}
@@ -129,7 +130,7 @@ def test_checkpoint_and_module_facts_unchanged() -> None:
 
 CHECKPOINT_AND_MODULE = [
     "6ec433b47f1c6baf1e09157c4012f66bcca44eaaf57bfd95bf90016b1037ac25",
-    "631513981095833a586e932c306820aea9b19769d62579cc2342e4b6862c936b",
+    "746b88946758dc32b8e164328038aaf779d62ada7adad5b7913e08216aad5311",
     "977d07fa54a57eaa7a44cbfc8c7db883cfe6b7e0dda148a300493de0dec93def",
 ]
 
