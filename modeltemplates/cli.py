@@ -102,12 +102,16 @@ def _location_options(p: argparse.ArgumentParser) -> None:
                    "endpoint and checks that the bucket is in that region")
     p.add_argument("--endpoint-url", help="S3/OBS endpoint to use instead of the region's (or AWS_ENDPOINT_URL)")
     p.add_argument("--anonymous", action="store_true", help="read a public bucket without credentials")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="seconds to wait for a connection or an answer from the endpoint (default: 10 and 30)")
 
 
 def _location(args: argparse.Namespace) -> dict[str, Any]:
     """The location keywords of ``inspect``/``build_manifest`` from the options."""
-    storage = {"anon": True} if args.anonymous else None
-    return {"region": args.region, "endpoint_url": args.endpoint_url, "storage_options": storage}
+    storage: dict[str, Any] = {"anon": True} if args.anonymous else {}
+    if args.timeout is not None:
+        storage["config_kwargs"] = {"connect_timeout": args.timeout, "read_timeout": args.timeout}
+    return {"region": args.region, "endpoint_url": args.endpoint_url, "storage_options": storage or None}
 
 
 def add_config_options(p: argparse.ArgumentParser) -> None:

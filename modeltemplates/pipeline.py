@@ -19,7 +19,7 @@ from modeltemplates.checks.internal import check_failed
 from modeltemplates.checks.layout import LayoutResult, check_layout
 from modeltemplates.findings import Finding, Report
 from modeltemplates.package import Entry, Limits, Package, open_package
-from modeltemplates.sources.base import ArchiveLimits, PackageSource
+from modeltemplates.sources.base import ArchiveLimits, PackageSource, SourceError
 from modeltemplates.template import ModelFileCheck
 
 if TYPE_CHECKING:
@@ -215,6 +215,8 @@ def inspect_package(
                     checked = template.check_model_file(entry.path, f, entry.size, modules, settings)
                     if key and _model_key(cache, template, entry.path, f, modules=modules, settings=settings) == key:
                         _remember(cache, "model", key, checked.findings, facts=checked.facts)
+        except SourceError:
+            raise  # the location failed (access, connection): no partial report
         except OSError as exc:
             findings.append(_unreadable(entry, exc))
             continue
@@ -263,6 +265,9 @@ def inspect_package(
         facts["model_files"] = dict(model_facts)
     if config is not None:
         facts["config"] = config
+    read_failure = source.failure()
+    if read_failure is not None:  # a read failed on the way (a reader may have turned it into a finding)
+        raise read_failure
     findings.extend(source.findings(package.located.root_key))
     if source.changed():
         # A file changed while it was read: findings and facts could mix two versions, so the
@@ -405,6 +410,8 @@ def _scan_data_files(
 
                 out.extend(check_data_file(entry.path, f, entry.size, loaded_by=loads_naming(entry.path, loads),
                                            package_modules=modules, limits=settings.torch))
+        except SourceError:
+            raise
         except OSError:
             continue  # the layout check reports unreadable files
         except Exception as exc:
@@ -415,6 +422,8 @@ def _scan_data_files(
 def _read(package: Package, entry: Entry, limit: int) -> bytes | None:
     try:
         return package.read_bytes(entry, limit)[:limit]
+    except SourceError:
+        raise
     except OSError:
         return None
 

@@ -5,7 +5,8 @@ The proxy is where bytes and requests are counted ("at the server"): every reque
 makes and every response byte it receives passes through it. Faults are set per test:
 ``drop`` (close the connection half way through a response body), ``slowdown`` (answer 503
 SlowDown), ``deny`` (answer 403 AccessDenied), ``stall`` (accept the request and say nothing),
-each for the next ``count`` requests whose path contains ``match``.
+``mutate`` (let the test change the object, then forward), each for the next ``count`` requests
+whose path contains ``match``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ BUCKETS = {"mt-beijing": "cn-north-4", "mt-singapore": "ap-southeast-3"}
 
 @attrs.define
 class Fault:
-    kind: str  # "drop", "slowdown", "deny", "stall"
+    kind: str  # "drop", "slowdown", "deny", "stall", "mutate"
     count: int
     match: str = ""
     method: str = ""
@@ -58,6 +59,10 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
         self.stall_seconds = 30.0
+        #: Answer 403 to requests that carry no signature (a bucket that is not public).
+        self.require_auth = False
+        #: Called with the request path by a ``mutate`` fault, before the request is forwarded.
+        self.mutator: Any = None
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -105,6 +110,10 @@ class FaultProxy:
         fault = self._fault_for(h.command, h.path)
         with self.lock:
             self.counter.requests += 1
+        if self.require_auth and "Authorization" not in h.headers:
+            fault = "deny"
+        if fault == "mutate" and self.mutator is not None:
+            self.mutator(h.path)
         if fault == "stall":
             time.sleep(self.stall_seconds)
             h.close_connection = True
@@ -201,12 +210,13 @@ class S3Server:
         return boto3.client("s3", endpoint_url=self.direct, aws_access_key_id=ACCESS_KEY,
                             aws_secret_access_key=SECRET_KEY, region_name=region)
 
-    def upload_folder(self, folder: Path, bucket: str, prefix: str) -> None:
+    def upload_folder(self, folder: Path, bucket: str, prefix: str, *, public: bool = False) -> None:
         c = self.client(BUCKETS.get(bucket, "cn-north-4"))
+        extra = {"ACL": "public-read"} if public else None
         for p in sorted(folder.rglob("*")):
             if p.is_file():
                 key = f"{prefix.rstrip('/')}/{p.relative_to(folder).as_posix()}"
-                c.upload_file(str(p), bucket, key)
+                c.upload_file(str(p), bucket, key, ExtraArgs=extra)
 
     def upload_file(self, path: Path, bucket: str, key: str) -> None:
         self.client(BUCKETS.get(bucket, "cn-north-4")).upload_file(str(path), bucket, key)

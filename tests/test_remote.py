@@ -35,6 +35,8 @@ def _clean_proxy(s3: S3Server) -> Any:
     s3.proxy.stall_seconds = 30.0
     yield
     s3.proxy.clear()
+    s3.proxy.require_auth = False
+    s3.proxy.mutator = None
 
 
 def build_package(root: Path) -> Path:
@@ -150,3 +152,151 @@ def test_cli_on_a_bucket_region_and_secret_never_shown(
         assert SECRET_KEY not in text
     code, out, err = run(capsys, "validate", "obs://mt-beijing/cli/model", "--region", "mars-1")
     assert code == 2 and "unknown ModelArts region 'mars-1'" in out + err and "cn-north-4" in out + err
+
+
+# -- faults: each one clear line, exit code 2 for access and connection errors, never a pass ----
+
+
+@pytest.fixture
+def uploaded(tmp_path: Path, s3: S3Server) -> str:
+    folder = build_package(tmp_path)
+    s3.upload_folder(folder, "mt-beijing", f"faults/{tmp_path.name}/model")
+    return f"s3://mt-beijing/faults/{tmp_path.name}/model"
+
+
+def fault_run(capsys: pytest.CaptureFixture[str], url: str, s3: S3Server, *more: str) -> tuple[int, str]:
+    code, out, err = run(capsys, "validate", url, "--endpoint-url", s3.endpoint, "--format", "json", *more)
+    text = (out + err).strip()
+    assert "Traceback" not in text and SECRET_KEY not in text
+    return code, text
+
+
+def error_line(text: str) -> str:
+    """The one error line of a package that could not be checked (JSON or text output)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    found = [p.get("error") for p in data.get("packages", [data])] if isinstance(data, dict) else []
+    return str(found[0]) if found and found[0] else text
+
+
+def test_no_credentials(s3: S3Server, capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    s3.upload_folder(build_package(tmp_path), "mt-beijing", "public/model", public=True)
+    uploaded = "s3://mt-beijing/public/model"
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A public bucket: read anonymously.
+    code, text = fault_run(capsys, uploaded, s3)
+    assert code == 0, text
+    # A private one: the server refuses unsigned requests.
+    s3.proxy.require_auth = True
+    code, text = fault_run(capsys, uploaded, s3)
+    line = error_line(text)
+    assert code == 2 and "no credentials were found" in line and "\n" not in line
+
+
+def test_access_denied(uploaded: str, s3: S3Server, creds: None, capsys: pytest.CaptureFixture[str]) -> None:
+    s3.proxy.inject("deny", count=100)
+    code, text = fault_run(capsys, uploaded, s3)
+    assert code == 2 and "access denied" in error_line(text)
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("s3://mt-nowhere/x/model", "no such bucket"),
+    ("s3://mt-beijing/no/such/prefix/model", "nothing there"),
+])
+def test_no_such_bucket_or_prefix(url: str, said: str, s3: S3Server, creds: None,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = fault_run(capsys, url, s3)
+    assert code == 2 and said in error_line(text)
+
+
+def test_empty_prefix(s3: S3Server, creds: None, capsys: pytest.CaptureFixture[str]) -> None:
+    s3.client().put_object(Bucket="mt-beijing", Key="hollow/model/", Body=b"")
+    code, text = fault_run(capsys, "s3://mt-beijing/hollow/model", s3)
+    assert code == 2 and "nothing there" in error_line(text)
+
+
+def test_unreachable_endpoint(creds: None, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, err = run(capsys, "validate", "s3://mt-beijing/x/model", "--endpoint-url", f"http://127.0.0.1:{port}",
+                         "--timeout", "1")
+    assert code == 2 and "cannot reach the endpoint" in out + err and "Traceback" not in out + err
+
+
+def test_stalled_endpoint_times_out(uploaded: str, s3: S3Server, creds: None,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    s3.proxy.stall_seconds = 3
+    s3.proxy.inject("stall", count=100)
+    code, text = fault_run(capsys, uploaded, s3, "--timeout", "0.5")
+    assert code == 2 and "cannot reach the endpoint" in error_line(text)
+
+
+def test_throttling_backs_off_and_retries(uploaded: str, s3: S3Server, creds: None,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, calm = fault_run(capsys, uploaded, s3)
+    s3.proxy.inject("slowdown", count=2)
+    code, text = fault_run(capsys, uploaded, s3)
+    assert code == 0 and json.loads(text)["findings"] == json.loads(calm)["findings"]
+    s3.proxy.inject("slowdown", count=100)
+    code, text = fault_run(capsys, uploaded, s3)
+    assert code == 2 and "throttling" in error_line(text)
+
+
+def test_connection_dropped_mid_body(uploaded: str, s3: S3Server, creds: None,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    s3.proxy.inject("drop", count=1, match="resnet.pth", method="GET")
+    code, text = fault_run(capsys, uploaded, s3)
+    assert code == 0, text  # retried
+    s3.proxy.inject("drop", count=100, match="resnet.pth", method="GET")
+    code, text = fault_run(capsys, uploaded, s3)
+    assert code == 2 and "cannot reach the endpoint" in error_line(text)
+
+
+def test_object_changed_while_read_is_a_finding_never_a_mixed_report(
+    uploaded: str, s3: S3Server, creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bucket, _, key = uploaded.removeprefix("s3://").partition("/")
+
+    versions = iter(range(1, 10))
+
+    def replace(path: str) -> None:  # a new upload, different bytes each time (so a new ETag)
+        body = torch_bytes(tiny_state_dict()) + b"\0" * next(versions)
+        s3.client().put_object(Bucket=bucket, Key=f"{key}/resnet.pth", Body=body)
+
+    s3.proxy.mutator = replace
+    s3.proxy.inject("mutate", count=1, match="resnet.pth", method="GET")
+    report = PY27.validate(uploaded, endpoint_url=s3.endpoint)
+    assert not report.ok
+    assert [f.rule for f in report.findings] == ["REG004"] or {f.rule for f in report.findings} <= {"REG004", "REG002"}
+    assert report.by_rule("REG004") and not report.facts.get("model_files")
+    s3.proxy.inject("mutate", count=1, match="resnet.pth", method="GET")
+    with pytest.raises((modeltemplates.ManifestError, modeltemplates.PackageInvalid)) as failed:
+        PY27.build_manifest(uploaded, endpoint_url=s3.endpoint)
+    if isinstance(failed.value, modeltemplates.PackageInvalid):
+        assert failed.value.report.by_rule("REG004")
+    else:
+        assert "changed" in str(failed.value)
+
+
+def test_truncated_archives(tmp_path: Path, s3: S3Server, creds: None, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = build_package(tmp_path)
+    made = archives(folder, tmp_path)
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(made["zip"].read_bytes()[:-200])
+    s3.upload_file(cut, "mt-beijing", "cut/pkg.zip")
+    code, text = fault_run(capsys, "s3://mt-beijing/cut/pkg.zip", s3)
+    assert code == 2 and "not a readable zip archive" in error_line(text)
+    cut_tgz = tmp_path / "cut.tgz"
+    cut_tgz.write_bytes(made["tar.gz"].read_bytes()[: made["tar.gz"].stat().st_size * 2 // 3])
+    report = PY27.validate(cut_tgz)
+    assert not report.ok and report.by_rule("ARC013")

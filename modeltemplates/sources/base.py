@@ -127,6 +127,10 @@ class PackageSource(abc.ABC):
         """Whether a file changed while it was being read (the report must then not mix versions)."""
         return False
 
+    def failure(self) -> SourceError | None:
+        """The first error reaching the location (access, connection) met by any read, if any."""
+        return None
+
     def local_path(self, key: str) -> Path | None:
         """The file on this machine's disk, when there is one (the optional deep check needs it)."""
         return None

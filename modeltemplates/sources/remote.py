@@ -55,13 +55,16 @@ def open_url(url: str, options: RemoteOptions, archive_limits: ArchiveLimits | N
     scheme = parts.scheme.lower()
     shown = _shown_url(url)
     endpoint: str | None = None
+    anonymous = False
     if scheme in S3_SCHEMES:
         try:
             import s3fs  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
         except ImportError:
             raise SourceError(f"reading {scheme}:// needs the obs extra: pip install 'modeltemplates[obs]'") from None
         endpoint = _endpoint(scheme, options)
-        fs = fsspec.filesystem("s3", **_s3_options(options, endpoint))
+        s3_options = _s3_options(options, endpoint)
+        anonymous = bool(s3_options.get("anon"))
+        fs = fsspec.filesystem("s3", **s3_options)
         fs.retries = options.retries  # s3fs's own attempts (throttling and dropped connections)
         path = f"{parts.netloc}{parts.path}".rstrip("/")
         if not parts.netloc:
@@ -72,12 +75,12 @@ def open_url(url: str, options: RemoteOptions, archive_limits: ArchiveLimits | N
         except (ImportError, ValueError) as exc:
             raise SourceError(f"{shown}: no filesystem for {scheme}:// ({type(exc).__name__})") from None
         path = fs._strip_protocol(url).rstrip("/") or "/"
-    return _open(fs, scheme, path, shown, endpoint=endpoint, options=options, limits=archive_limits)
+    return _open(fs, scheme, path, shown, guard=_Guard(shown, endpoint, anonymous=anonymous), options=options,
+                 limits=archive_limits)
 
 
-def _open(fs: Any, scheme: str, path: str, shown: str, *, endpoint: str | None, options: RemoteOptions,
+def _open(fs: Any, scheme: str, path: str, shown: str, *, guard: _Guard, options: RemoteOptions,
           limits: ArchiveLimits | None) -> PackageSource:
-    guard = _Guard(shown, endpoint)
     with guard:
         info = _info(fs, path)
     if info is not None and info.get("type") == "file":
@@ -99,14 +102,23 @@ def _open(fs: Any, scheme: str, path: str, shown: str, *, endpoint: str | None, 
             region_findings = _region_findings(fs, path.split("/", 1)[0], options, guard)
         return _WithFindings(source, region_findings, guard)
     with guard:
-        listing = fs.find(path, withdirs=True, detail=True)
+        try:
+            listing = fs.find(path, withdirs=True, detail=True)
+        except FileNotFoundError:
+            listing = {}
     if not listing:
         if scheme in S3_SCHEMES:
             with guard:
-                bucket_exists = fs.exists(path.split("/", 1)[0])
+                try:
+                    bucket_exists = bool(fs.call_s3("head_bucket", Bucket=path.split("/", 1)[0]))
+                except FileNotFoundError:
+                    bucket_exists = False
             if not bucket_exists:
                 raise SourceError(f"{shown}: no such bucket")
         raise SourceError(f"{shown}: nothing there (no such prefix, or it is empty)")
+    if not any(info.get("type") == "file" and not name.endswith("/") and name.rstrip("/") != path
+               for name, info in listing.items()):
+        raise SourceError(f"{shown}: the prefix is empty (folder markers only, no files): nothing there to check")
     found: tuple[Finding, ...] = ()
     if scheme in S3_SCHEMES:
         found = _region_findings(fs, path.split("/", 1)[0], options, guard)
@@ -219,6 +231,9 @@ class RemoteSource(PackageSource):
         with self._lock:
             return bool(self._changed) or self._guard.changed
 
+    def failure(self) -> SourceError | None:
+        return self._guard.failure
+
     def _note_changed(self, key: str) -> None:
         with self._lock:
             self._changed.append(key)
@@ -269,6 +284,9 @@ class _WithFindings(PackageSource):
     def changed(self) -> bool:
         return self._guard.changed
 
+    def failure(self) -> SourceError | None:
+        return self._guard.failure
+
     def close(self) -> None:
         self._inner.close()
 
@@ -304,7 +322,8 @@ def _s3_options(options: RemoteOptions, endpoint: str | None) -> dict[str, Any]:
     config = dict(kwargs.pop("config_kwargs", {}) or {})
     config.setdefault("connect_timeout", options.connect_timeout)
     config.setdefault("read_timeout", options.read_timeout)
-    config.setdefault("retries", {"max_attempts": 2, "mode": "standard"})
+    # s3fs retries (throttling, timeouts, dropped connections) with its own backoff: one attempt each.
+    config.setdefault("retries", {"max_attempts": 1, "mode": "standard"})
     kwargs["config_kwargs"] = config
     if "anon" not in kwargs and "key" not in kwargs and not _have_credentials(kwargs):
         kwargs["anon"] = True  # no credentials anywhere: a public bucket can still be read
@@ -372,11 +391,14 @@ def _shown_url(url: str) -> str:
 class _Guard:
     """Turns client errors into one-line :class:`SourceError` messages that never carry credentials."""
 
-    def __init__(self, shown: str, endpoint: str | None) -> None:
+    def __init__(self, shown: str, endpoint: str | None, *, anonymous: bool = False) -> None:
         self.shown = shown
         self.endpoint = endpoint
+        self.anonymous = anonymous
         #: Set once any read found an object changed (the report then says only that).
         self.changed = False
+        #: The first error reaching the location, whoever caught it afterwards.
+        self.failure: SourceError | None = None
 
     def __enter__(self) -> _Guard:
         return self
@@ -386,15 +408,19 @@ class _Guard:
             self.changed = True
         if exc is None or isinstance(exc, (SourceError, NotARegularFile, ObjectChanged)):
             return
-        error = translate(exc, self.shown, self.endpoint)
+        error = translate(exc, self.shown, self.endpoint, anonymous=self.anonymous)
         if error is None:
             return
         if isinstance(error, ObjectChanged):
             self.changed = True
+        elif self.failure is None:
+            self.failure = error
         raise error from None
 
 
-def translate(exc: BaseException, shown: str, endpoint: str | None) -> SourceError | ObjectChanged | None:
+def translate(
+    exc: BaseException, shown: str, endpoint: str | None, *, anonymous: bool = False
+) -> SourceError | ObjectChanged | None:
     """The one-line error for a client exception, or ``None`` when it is not about reaching the data."""
     name = type(exc).__name__
     text = str(exc)
@@ -406,6 +432,10 @@ def translate(exc: BaseException, shown: str, endpoint: str | None) -> SourceErr
                       "(or a profile), or read a public bucket anonymously", "no credentials")
     if isinstance(exc, PermissionError) or "AccessDenied" in text or "InvalidAccessKeyId" in text \
             or "SignatureDoesNotMatch" in text or "Forbidden" in text:
+        if anonymous:
+            return _error(f"{shown}: access denied{where}: no credentials were found, so the bucket was read "
+                          "anonymously; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a profile)",
+                          "no credentials")
         return _error(f"{shown}: access denied{where}; check the credentials and the bucket policy", "access denied")
     if "NoSuchBucket" in text:
         return _error(f"{shown}: no such bucket{where}", "no such bucket")
