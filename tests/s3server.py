@@ -236,3 +236,23 @@ def start() -> Iterator[S3Server]:
     finally:
         proxy.close()
         moto.stop()
+
+
+def big_torch_file(path: Path, size: int, *, legacy: bool, tensors: int = 8) -> Path:
+    """A real ``torch.save`` state_dict of ``tensors`` float32 tensors holding ``size`` bytes in all."""
+    import torch
+
+    per = size // tensors // 4
+    state = {f"layer{i}.weight": torch.zeros(per, dtype=torch.float32) for i in range(tensors)}
+    with open(path, "wb") as f:
+        torch.save(state, f, _use_new_zipfile_serialization=not legacy, pickle_protocol=2)
+    del state
+    return path
+
+
+def upload_big(server: S3Server, path: Path, bucket: str, key: str) -> None:
+    """Upload a large file in 64 MiB parts (fewer, larger requests to the local server)."""
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=64 << 20, max_concurrency=2)
+    server.client(BUCKETS.get(bucket, "cn-north-4")).upload_file(str(path), bucket, key, Config=config)
