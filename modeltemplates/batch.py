@@ -57,7 +57,7 @@ def validate_one(
         from modeltemplates.detect import detect
 
         try:
-            detection = detect(path, settings=settings, cache=cache)
+            detection = detect(path, settings=settings, cache=cache, location=location)
         except (OSError, ValueError) as exc:
             return PackageResult(path=path, template="", title="", error=str(exc))
         if detection.best is None:

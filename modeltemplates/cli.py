@@ -249,7 +249,7 @@ def _jobs(text: str) -> int:
 def _cmd_detect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from modeltemplates.detect import detect
 
-    detection = detect(args.path, cache=_cache(args))
+    detection = detect(args.path, cache=_cache(args), location=_location(args) if hasattr(args, "region") else None)
     out.write(dumps_canonical(detection.to_dict()) if args.format == "json" else detection.to_text())
     return EXIT_OK
 
@@ -350,7 +350,7 @@ def _one_manifest(path: str, config: Config, target: str | None, args: argparse.
     if config.template is None:
         from modeltemplates.detect import detect
 
-        detection = detect(path, settings=config.settings(), cache=_cache(args))
+        detection = detect(path, settings=config.settings(), cache=_cache(args), location=_location(args))
         if detection.best is None:
             err.write("modeltemplates: no template is registered\n")
             return EXIT_USAGE

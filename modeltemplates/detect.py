@@ -330,18 +330,32 @@ def _rank_key(fit: Fit, template: Template) -> tuple[int, tuple[int, int], int, 
 
 def detect(
     path: str | os.PathLike[str], *, settings: Settings | None = None, cache: ResultCache | None = None,
-    templates: list[Template] | None = None,
+    templates: list[Template] | None = None, location: Mapping[str, Any] | None = None,
 ) -> Detection:
     """Rank the registered templates (or ``templates``) for the package at ``path``.
 
+    ``location``: ``region``, ``endpoint_url``, ``storage_options`` for a package behind a URL.
     Raises what :meth:`Template.validate` raises for a path that is no package folder.
     """
-    from modeltemplates._registry import REGISTRY
     from modeltemplates.package import open_package
     from modeltemplates.pipeline import Settings as _Settings
+    from modeltemplates.sources import open_source
+    from modeltemplates.sources.options import RemoteOptions
 
     settings = settings or _Settings()
-    package = open_package(path, settings.package)
+    remote = RemoteOptions.make(**location) if location and any(location.values()) else None
+    source = open_source(path, archive_limits=settings.archive, remote=remote)
+    try:
+        return _detect(open_package(source, settings.package), settings, cache, templates)
+    finally:
+        source.close()
+
+
+def _detect(
+    package: Package, settings: Settings, cache: ResultCache | None, templates: list[Template] | None
+) -> Detection:
+    from modeltemplates._registry import REGISTRY
+
     survey = PackageSurvey(package, settings, cache)
     candidates = templates if templates is not None else REGISTRY.all()
     # First the evidence that needs no parse under each Python; then the Python verdicts, only
