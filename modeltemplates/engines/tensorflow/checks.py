@@ -428,11 +428,12 @@ def check_saved_model(path: str, f: BinaryIO, size: int, limits: TensorFlowLimit
         findings.append(rule.finding(path, f"not a readable SavedModel: {exc.reason} (byte {exc.offset})"))
         return SavedModelCheck(tuple(findings), facts)
     tf = tf18()
-    functions = set(meta.functions)
+    contrib_names = (set(facts["ops"]) & tf.contrib_ops) - set(tf.ops) - set(meta.functions)
     contrib: dict[str, str] = {}
-    for node in (*meta.nodes, *meta.function_nodes):
-        if node.op in tf.contrib_ops and node.op not in tf.ops and node.op not in functions:
-            contrib.setdefault(node.op, node.name)
+    if contrib_names:
+        for node in (*meta.nodes, *meta.function_nodes):
+            if node.op in contrib_names:
+                contrib.setdefault(node.op, node.name)
     if contrib:
         facts["contrib_ops"] = dict(sorted(contrib.items()))
     facts["restores"] = [r.to_dict() for r in restores]

@@ -383,7 +383,21 @@ class _Reader:
         producer: int | None = None
         min_consumer = 0
         bad: list[int] = []
-        for num, wt, _, s, e in self.fields(start, end, depth):
+        # Nodes are nearly all of a graph: step from one to the next inline (tag 0x0A, then the
+        # length), and hand everything else to the general field reader.
+        data = self.data
+        node = self.node
+        append = nodes.append
+        pos = start
+        if depth > self.limits.max_depth:
+            raise SavedModelError(f"messages nested deeper than {self.limits.max_depth}", start, limit=True)
+        while pos < end and data[pos] == 0x0A:
+            n, p = pw.read_varint(data, pos + 1, end)
+            if p + n > end:
+                raise pw.WireError(f"field 1: length {n} runs past the end of the message", pos)
+            append(node(p, p + n, depth + 1, ""))
+            pos = p + n
+        for num, wt, _, s, e in self.fields(pos, end, depth):
             if num == 1 and wt == pw.LEN:
                 nodes.append(self.node(s, e, depth + 1, ""))
             elif num == 4 and wt == pw.LEN:
