@@ -332,15 +332,20 @@ def _cmd_manifest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _manifest_name(path: str, taken: set[str]) -> str:
     """``NAME.manifest.json`` for a package: its folder's name (its parent's for a `model` folder),
     numbered when two packages share a name."""
-    parts = os.path.abspath(path).rstrip(os.sep).split(os.sep)
-    stem = parts[-1] if parts[-1] != "model" or len(parts) < 2 else parts[-2]
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "package"
+    stem = _package_label(path)
     name, n = stem, 1
     while name in taken:
         n += 1
         name = f"{stem}-{n}"
     taken.add(name)
     return f"{name}.manifest.json"
+
+
+def _package_label(path: str) -> str:
+    """A short name for a package: its folder's name, or its parent's for a folder named `model`."""
+    parts = os.path.abspath(path).rstrip(os.sep).split(os.sep)
+    stem = parts[-1] if parts[-1] != "model" or len(parts) < 2 else parts[-2]
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem) or "package"
 
 
 def _one_manifest(path: str, config: Config, target: str | None, args: argparse.Namespace, *,
@@ -358,7 +363,7 @@ def _one_manifest(path: str, config: Config, target: str | None, args: argparse.
         err.write(f"modeltemplates: {shown(path)}: no --template given: {shown(detection.summary())}\n")
     else:
         template = get_template(config.template)
-    bar = ProgressBar(err, label=os.path.basename(os.path.abspath(path))) if progress_wanted(err, os.environ) else None
+    bar = ProgressBar(err, label=_package_label(path)) if progress_wanted(err, os.environ) else None
     try:
         with bar if bar is not None else contextlib.nullcontext():
             manifest = template.build_manifest(path, io_mode=config.io_mode, allow_errors=args.allow_errors,
