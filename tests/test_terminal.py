@@ -82,7 +82,7 @@ def test_progress_bar_on_a_terminal(pkg: PackageBuilder, tmp_path: Path) -> None
     code, shown, _ = on_pty(args, env=_env(MODELTEMPLATES_PROGRESS_DELAY="0"), tty="stderr")
     text = shown.decode("utf-8", "replace")
     assert code == 0, text
-    assert "model: hashing:" in text or ": hashing:" in text and "%|" in text and "B/s" in text and "/8.00M" in text
+    assert f"{tmp_path.name}: hashing:" in text and "%|" in text and "B/s" in text and "/8.00M" in text
     assert "manifest written to" in text and json.loads(target.read_text())["files"]
     # the default delay keeps a quick run quiet; a pipe never gets a bar
     _, shown, _ = on_pty(args, env=_env(), tty="stderr")
