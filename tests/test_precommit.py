@@ -51,6 +51,7 @@ def test_real_pre_commit_runs_the_hook(tmp_path: Path) -> None:
     bad = PackageBuilder(repo / "bad" / "model").valid()
     bad.write("customize_service.py", "x = f'{1}'\n")
     (repo / "notes.txt").write_text("not a package\n")
+    (repo / "pyproject.toml").write_text('[tool.modeltemplates]\ntemplate = "pytorch-py27"\n')
     _git(repo, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(HOME), "MODELTEMPLATES_CACHE": "off", "NO_COLOR": "1"}
     env.pop("PYTHONPATH", None)
