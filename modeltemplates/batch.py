@@ -8,7 +8,6 @@ one task that returns its report; nothing of ours runs in between.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,8 @@ import attrs
 from modeltemplates.report.results import PackageResult, repository_base
 
 if TYPE_CHECKING:
+    import concurrent.futures as cf
+
     from modeltemplates.cache import ResultCache
     from modeltemplates.config import Config
     from modeltemplates.pipeline import Settings
@@ -85,7 +86,9 @@ def validate_one(
     return result
 
 
-def _one_parse_worker(settings: Settings | None) -> Settings:
+def one_parse_worker(settings: Settings | None) -> Settings:
+    """``settings`` for a task of a batch: the batch spreads packages over the cores, so a package
+    parses its sources in its own process unless ``parse_workers`` was set explicitly."""
     import attrs
 
     from modeltemplates.pipeline import Settings
@@ -126,10 +129,14 @@ def validate_many(
     if io_mode is not None and chosen is not None:
         chosen.resolve_io_mode(io_mode)  # an unusable mode fails here, once, not in every task
     # The batch spreads packages over the cores: each package parses its sources in one process.
-    settings = _one_parse_worker(settings)
+    import concurrent.futures as cf  # here, not at the top: one package's run does not need it
+
+    settings = one_parse_worker(settings)
     own = executor is None
     if own:
-        workers = os.cpu_count() or 1
+        from modeltemplates.python.parallel import usable_cores
+
+        workers = usable_cores()
         executor = cf.ProcessPoolExecutor(max_workers=workers)
         limit = in_flight or workers * _AHEAD_PER_WORKER
     else:

@@ -286,11 +286,12 @@ def _check_many(paths: Sequence[str], templates: Sequence[Template | None], conf
     """The packages' results from ``--jobs`` worker processes, in the order of ``paths``."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from modeltemplates.batch import validate_one
+    from modeltemplates.batch import one_parse_worker, validate_one
 
     cache = _cache(args)
     with ProcessPoolExecutor(max_workers=min(args.jobs, len(paths))) as pool:
-        futures = [pool.submit(validate_one, path, template, io_mode=config.io_mode, settings=config.settings(),
+        futures = [pool.submit(validate_one, path, template, io_mode=config.io_mode,
+                               settings=one_parse_worker(config.settings()),
                                cache=cache, deep=args.deep, config=config,
                                location=_location(args))
                    for path, template, config in zip(paths, templates, configs, strict=True)]

@@ -91,3 +91,22 @@ def test_unchanged_rerun_imports_no_reader(tmp_path: Path) -> None:
     first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
     assert "modeltemplates.inspect.pyparse" in first
     assert second == []
+
+
+def test_wide_character_classes_are_the_sets_they_replace() -> None:
+    """The tokenizer's complement-of-ASCII classes equal the ``\\x80-\\U0010ffff`` classes they stand for."""
+    import re
+
+    from modeltemplates.inspect import pytokens
+
+    pairs = {
+        pytokens._WIDE_START: r"[A-Za-z_\x80-\U0010ffff]",
+        pytokens._WIDE_CHAR: r"[A-Za-z0-9_\x80-\U0010ffff]",
+        pytokens._WIDE_CHAR_OR_QUOTE: r"[A-Za-z0-9_'\"\x80-\U0010ffff]",
+        pytokens._WIDE_CHAR_OR_DOT: r"[0-9A-Za-z_.\x80-\U0010ffff]",
+    }
+    probes = [*range(0x100), *range(0x100, 0x110000, 997), 0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xFFFF, 0x10000, 0x10FFFF]
+    for new, old in pairs.items():
+        mine, theirs = re.compile(new), re.compile(old)
+        for code in probes:
+            assert bool(mine.fullmatch(chr(code))) == bool(theirs.fullmatch(chr(code))), (old, hex(code))
