@@ -6,11 +6,12 @@ An entry is addressed by a SHA-256 key over everything its result depends on: th
 itself (:func:`tool_fingerprint`: version plus the size and time of every module of this package,
 so an edited checkout never reuses stale results). A hit returns exactly what the check returned.
 
-Entries are plain JSON, never pickles: a cache folder that someone else can write to can at worst
-make a run slower, never run code. Writes go to a temporary file renamed into place, so concurrent
-writers (several processes of :func:`~modeltemplates.validate_many`, two CI jobs) never leave a
-half-written entry under a key; a corrupted or foreign entry reads as a miss. A read-only or full
-disk turns the cache off for the rest of the run: the cache never makes a run fail.
+Entries are plain JSON, never pickles, so no entry can run code; and a folder that another user
+owns or that everyone may write to is not used at all (its entries could hide a finding). Writes
+go to a temporary file renamed into place, so concurrent writers (several processes of
+:func:`~modeltemplates.validate_many`, two CI jobs) never leave a half-written entry under a key;
+a corrupted or foreign entry reads as a miss. A read-only or full disk turns the cache off for
+the rest of the run: the cache never makes a run fail.
 """
 
 from __future__ import annotations
@@ -101,6 +102,27 @@ def file_identity(st: os.stat_result, now: float) -> str | None:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
+def _owned_by_us(folder: Path) -> bool:
+    """The folder is ours and not writable by everyone (or, while it does not exist yet, nobody
+    but us could create it first: its nearest existing parent is ours, closed or sticky)."""
+    if not hasattr(os, "geteuid"):  # pragma: no cover - Windows: the user's profile folder
+        return True
+    probe = folder
+    while True:
+        try:
+            st = os.stat(probe)
+            break
+        except FileNotFoundError:
+            if probe.parent == probe:
+                return False
+            probe = probe.parent
+        except OSError:
+            return False
+    if probe != folder:  # created by us when the first entry is written
+        return st.st_uid == os.geteuid() or not st.st_mode & 0o002 or bool(st.st_mode & 0o1000)
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o002
+
+
 def digest(data: bytes) -> str:
     """The content part of a key: SHA-256 of a file's bytes."""
     return hashlib.sha256(data).hexdigest()
@@ -113,8 +135,19 @@ class ResultCache:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._writable = True
+        self._trusted: bool | None = None
         self._hits = 0
         self._misses = 0
+
+    @property
+    def usable(self) -> bool:
+        """False when someone else could have written the entries: the folder belongs to another
+        user or everyone may write to it. A cache others can fill could hide a finding, so such a
+        folder is neither read nor written."""
+        with self._lock:
+            if self._trusted is None:
+                self._trusted = _owned_by_us(self.root)
+            return self._trusted
 
     def __repr__(self) -> str:
         return f"ResultCache({str(self.root)!r})"
@@ -143,6 +176,9 @@ class ResultCache:
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         """The stored result, or ``None`` (missing, unreadable, corrupted or not this key's)."""
+        if not self.usable:
+            self._count(hit=False)
+            return None
         try:
             with open(self._path(kind, key), "rb") as f:
                 raw = f.read(MAX_ENTRY_BYTES + 1)
@@ -163,6 +199,8 @@ class ResultCache:
         with self._lock:
             if not self._writable:
                 return
+        if not self.usable:
+            return
         try:
             text = json.dumps({"key": key, "value": value}, sort_keys=True, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError, RecursionError):

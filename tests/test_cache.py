@@ -306,3 +306,26 @@ def test_cli_cache_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert main(["validate", "--format", "json", str(pkg.root)]) == 0
     assert capsys.readouterr().out == first
     assert not env_dir.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX ownership")
+def test_folder_others_may_write_is_not_used(tmp_path: Path, trust_fresh_files: None) -> None:
+    """Entries in a folder anyone may write could forge a clean report: such a cache is ignored."""
+    folder = tmp_path / "shared-cache"
+    pkg = PackageBuilder(tmp_path / "model").valid()
+    pkg.write("bad.py", "print f'{x}'\n")
+    template = get_template("pytorch-py27")
+    expected = template.validate(pkg.root)
+    template.validate(pkg.root, cache=ResultCache(folder))
+    for entry in _entries(folder):  # someone else rewrites every verdict as clean
+        data = json.loads(entry.read_text("utf-8"))
+        data["value"]["findings"] = []
+        entry.write_text(json.dumps(data))
+    folder.chmod(0o777)
+    cache = ResultCache(folder)
+    assert not cache.usable
+    assert template.validate(pkg.root, cache=cache) == expected
+    assert cache.stats["hits"] == 0
+    folder.chmod(0o700)
+    assert ResultCache(folder).usable
+    assert ResultCache(tmp_path / "not" / "yet" / "there").usable
