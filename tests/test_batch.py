@@ -131,7 +131,7 @@ def test_dask_distributed_local_cluster(tmp_path: Path) -> None:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         results = list(validate_many(paths, "pytorch-py27", client.get_executor()))
-    _check_same(results, _sequential(paths))
+    _check_same(results, _sequential(paths, "pytorch-py27"))
 
 
 def test_import_stays_light_and_validate_many_is_exported() -> None:
