@@ -105,6 +105,7 @@ PLATFORM_REPORTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "MXN003": (f"{_DEPLOY}: MXNetError: Check failed: fi->Read(data) Invalid NDArray file format",),
     "MXN010": (f"{_DEPLOY}: MXNetError: Failed loading Op relu1 of type GroupNorm: Check failed: op != nullptr "
                "Operator GroupNorm is not registered",),
+    "MXN021": (f"{_DEPLOY}: MXNetError: Cannot find argument 'bogus', Possible Arguments: ...",),
     "MXN012": (f"{_DEPLOY}: terminate called after throwing an instance of 'std::bad_alloc' (an array with the "
                "magic 0xF993FACA: the process dies)",),
     "MXN014": (f"{_DEPLOY}: RuntimeError: fc1_bias is not presented",),

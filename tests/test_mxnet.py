@@ -213,6 +213,54 @@ def test_operator_121_lacks(pkg: PackageBuilder) -> None:
     assert "'GroupNorm'" in f.message and "'relu1'" in f.message and f.line is not None
 
 
+def test_attribute_121_lacks(pkg: PackageBuilder) -> None:
+    doc = json.loads((MX / "convnet-symbol.json").read_text())
+    for node in doc["nodes"]:
+        if node["op"] == "Pooling":  # count_include_pad: an argument of later releases
+            node["attrs"]["count_include_pad"] = "True"
+            node["attrs"]["__profiler_scope__"] = "x"  # user attributes are never parsed
+    pkg.write("convnet-symbol.json", json.dumps(doc))
+    pkg.write("convnet-0000.params", (MX / "convnet-0000.params").read_bytes())
+    report = get_template("mxnet-py27").validate(pkg.root)
+    (f,) = report.errors
+    assert f.rule == "MXN021" and "'count_include_pad'" in f.message and "'pool1'" in f.message
+
+
+def test_attribute_table() -> None:
+    assert {"kernel", "num_filter", "no_bias", "layout"} <= facts.ATTRIBUTES["Convolution"]
+    assert "count_include_pad" not in facts.ATTRIBUTES["Pooling"]
+    assert len(facts.ATTRIBUTES) > 140
+
+
+@pytest.mark.skipif(not os.environ.get("MODELTEMPLATES_MXNET121_PYTHON"),
+                    reason="set MODELTEMPLATES_MXNET121_PYTHON to a Python with mxnet==1.2.1 to compare")
+def test_attribute_table_matches_the_real_registry() -> None:
+    code = (
+        "import ctypes, json\nfrom mxnet.base import _LIB, py_str\n"
+        "p = ctypes.POINTER(ctypes.c_void_p)(); n = ctypes.c_uint(); out = {}\n"
+        "_LIB.MXSymbolListAtomicSymbolCreators(ctypes.byref(n), ctypes.byref(p))\n"
+        "for i in range(n.value):\n"
+        "    a = [ctypes.c_char_p() for _ in range(2)]; k = ctypes.c_uint()\n"
+        "    names = ctypes.POINTER(ctypes.c_char_p)(); types = ctypes.POINTER(ctypes.c_char_p)()\n"
+        "    descs = ctypes.POINTER(ctypes.c_char_p)(); kv = ctypes.c_char_p(); rt = ctypes.c_char_p()\n"
+        "    _LIB.MXSymbolGetAtomicSymbolInfo(ctypes.c_void_p(p[i]), ctypes.byref(a[0]), ctypes.byref(a[1]),\n"
+        "        ctypes.byref(k), ctypes.byref(names), ctypes.byref(types), ctypes.byref(descs),\n"
+        "        ctypes.byref(kv), ctypes.byref(rt))\n"
+        "    out[py_str(a[0].value)] = sorted(py_str(names[j]) for j in range(k.value)\n"
+        "        if not py_str(types[j]).startswith(('NDArray', 'Symbol')))\n"
+        "print(json.dumps(out))\n"
+    )
+    real = json.loads(subprocess.run([os.environ["MODELTEMPLATES_MXNET121_PYTHON"], "-c", code],
+                                     capture_output=True, text=True, check=True, timeout=120).stdout)
+    checked = 0
+    for op, fields in facts.ATTRIBUTES.items():
+        if op in real:
+            checked += 1
+            # the derived table may be wider (a struct shared by several optimizers), never narrower
+            assert set(real[op]) <= fields, op
+    assert checked > 140
+
+
 def test_newer_symbol_is_a_warning(pkg: PackageBuilder) -> None:
     sym, _, _ = mlp(version=10900)
     _mxnet_package(pkg, symbol=sym)

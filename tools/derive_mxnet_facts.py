@@ -88,6 +88,45 @@ def _split_args(text: str, start: int) -> tuple[list[str], int] | None:
     return None
 
 
+def _statement_end(text: str, start: int) -> int:
+    """Where the statement starting at ``start`` ends (its ``;`` at bracket depth 0)."""
+    depth = 0
+    i = start
+    in_str = False
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == ";" and depth <= 0:
+            return i
+        i += 1
+    return len(text)
+
+
+def param_fields(files_text: str) -> dict[str, set[str]]:
+    """Fields (and aliases) of every dmlc::Parameter struct: DMLC_DECLARE_FIELD / DMLC_DECLARE_ALIAS."""
+    out: dict[str, set[str]] = {}
+    for m in re.finditer(r"DMLC_DECLARE_PARAMETER\(\s*(\w+)\s*\)\s*\{", files_text):
+        depth, i = 1, m.end()
+        while i < len(files_text) and depth:
+            depth += {"{": 1, "}": -1}.get(files_text[i], 0)
+            i += 1
+        body = files_text[m.end():i]
+        fields = set(re.findall(r"DMLC_DECLARE_FIELD\(\s*(\w+)\s*\)", body))
+        fields |= {a for _, a in re.findall(r"DMLC_DECLARE_ALIAS\(\s*(\w+)\s*,\s*(\w+)\s*\)", body)}
+        out.setdefault(m.group(1), set()).update(fields)
+    return out
+
+
 def _substitute(body: str, params: list[str], args: list[str]) -> str:
     table = dict(zip(params, args))
     # stringize: #param (not ##)
@@ -113,6 +152,8 @@ class Expander:
         self.macros: dict[str, tuple[list[str], str]] = {}
         self.ops: set[str] = set()
         self.legacy: set[str] = set()
+        self.op_structs: dict[str, set[str]] = {}
+        self.aliases: dict[str, set[str]] = {}
 
     def collect_macros(self, text: str) -> list[str]:
         body_lines = []
@@ -149,6 +190,13 @@ class Expander:
                 name = _literal(got[0][0])
                 if name:
                     self.ops.add(name)
+                    # the statement that registers it: its parameter structs and aliases
+                    end = _statement_end(text, got[1])
+                    chain = text[got[1]:end]
+                    for s in re.findall(r"\b(\w+)::__FIELDS__\s*\(\s*\)", chain):
+                        self.op_structs.setdefault(name, set()).add(s)
+                    for a in re.findall(r"\.add_alias\s*\(\s*\"(\w+)\"", chain):
+                        self.aliases.setdefault(name, set()).add(a)
         # Legacy NDArray functions become operators of the same name (RegisterLegacyNDFunc in
         # src/nnvm/legacy_op_util.cc).
         for m in re.finditer(r"\bMXNET_REGISTER_NDARRAY_FUN\s*\(\s*([A-Za-z_0-9]+)\s*\)", text):
@@ -186,6 +234,12 @@ AUX_INPUTS = {"BatchNorm": (3, 4), "BatchNorm_v1": (3, 4), "IdentityAttachKLSpar
 
 _AUX_DOC = """#: Inputs that are auxiliary states (saved as ``aux:`` in a params file), by operator.
 #: The operator ``Custom`` decides its own at run time and is not listed.
+"""
+
+_ATTRS_DOC = """#: The attributes each operator's parameter parser accepts (the fields of the dmlc::Parameter
+#: structs its registration lists with add_arguments(X::__FIELDS__()), aliases included). 1.2.1
+#: refuses any other attribute when it loads a symbol ('Cannot find argument ...'), except keys
+#: written __like_this__. Operators not listed have parsers this table does not describe.
 """
 
 _VERSION_DOC = """#: MXNET_VERSION of 1.2.1 (include/mxnet/base.h: MAJOR*10000 + MINOR*100 + PATCH).
@@ -252,6 +306,23 @@ def main() -> None:
     for name, idx in sorted(AUX_INPUTS.items()):
         if name in ops:
             out.write(f"    {name!r}: {idx!r},\n")
+    out.write("}\n\n")
+    structs = param_fields("\n".join("\n".join(b) for b in bodies.values()))
+    attrs: dict[str, set[str]] = {}
+    for op, names in exp.op_structs.items():
+        if op in kept and all(n in structs for n in names):
+            fields = set().union(*(structs[n] for n in names))
+            attrs[op] = fields
+            for alias in exp.aliases.get(op, ()):
+                if alias in kept:
+                    attrs[alias] = fields
+    out.write(_ATTRS_DOC)
+    out.write("ATTRIBUTES: dict[str, frozenset[str]] = {\n")
+    for op in sorted(attrs):
+        out.write(f"    {op!r}: frozenset({{\n")
+        for field in sorted(attrs[op]):
+            out.write(f"        {field!r},\n")
+        out.write("    }),\n")
     out.write("}\n\n")
     out.write(_VERSION_DOC)
     sys.stderr.write(f"{len(ops)} operators; {len(dropped)} registrations not in the wheel's library\n")

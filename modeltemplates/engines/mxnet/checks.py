@@ -179,9 +179,23 @@ LEFTOVERS = Rule(
     evidence='NDArray::Load of a list stops after the names and ignores what follows (src/ndarray/ndarray.cc, v1.2.1).',
 )
 
+UNKNOWN_ATTRIBUTE = Rule(
+    "MXN021", "Operator attribute MXNet 1.2.1 does not know", E,
+    what="A node sets an attribute its operator's parameters do not have in MXNet 1.2.1 (added by a later "
+    "release, e.g. Pooling's count_include_pad, or misspelt).",
+    why="Loading the symbol runs the operator's parameter parser, which refuses unknown attributes: "
+    "\"Cannot find argument 'x', Possible Arguments: ...\"; the service never starts.",
+    fix="Remove the attribute (or export the symbol with MXNet 1.2.1); check the operator's arguments in the "
+    "1.2.1 documentation.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Real MXNet 1.2.1 (CPython 3.6): a Convolution node with 'lr_mult' or an Activation node with an "
+    "unknown key fails in mx.sym.load; keys written __like_this__ are ignored. Attribute names per operator: "
+    "engines/mxnet/facts.py ATTRIBUTES, derived from the 1.2.1 sources and equal to the real registry's.",
+)
+
 RULES: tuple[Rule, ...] = (
     NOT_SYMBOL, NOT_PARAMS, CORRUPT_PARAMS, LIMITS, UNKNOWN_OP, NEWER_SYMBOL, NEWER_PARAMS, UNPAIRED,
-    MISSING_PARAM, STRAY_PARAM, BAD_SHAPE, NO_PREFIXES, WRONG_PREFIX, EPOCH, LEFTOVERS,
+    MISSING_PARAM, STRAY_PARAM, BAD_SHAPE, NO_PREFIXES, WRONG_PREFIX, EPOCH, LEFTOVERS, UNKNOWN_ATTRIBUTE,
 )
 
 _PARAMS_NAME = re.compile(r"^(?P<prefix>.+)-(?P<epoch>\d{4,})\.params$")
@@ -221,11 +235,41 @@ def _check_symbol(path: str, f: BinaryIO, size: int, max_bytes: int) -> tuple[li
         findings.append(UNKNOWN_OP.finding(
             path, f"operator {op!r} (node{'s' if len(uses) > 1 else ''} {nodes}) does not exist in MXNet 1.2.1; "
             f"loading fails with 'Operator {op} is not registered'", line=uses[0][1]))
+    findings.extend(_attribute_findings(path, sym))
     if sym.mxnet_version is not None and sym.mxnet_version > facts.MXNET_VERSION:
         findings.append(NEWER_SYMBOL.finding(
             path, f"saved by MXNet {_version_text(sym.mxnet_version)} (mxnet_version {sym.mxnet_version}); "
             f"MXNet 1.2.1 warns 'May cause undefined behavior' when it loads it"))
     return findings, sym.to_dict()
+
+
+#: Keys 1.2.1 hides from the parser when it upgrades a symbol of an older release (kHiddenKeys in
+#: src/c_api/c_api_symbolic.cc, applied by UpgradeJSON_FixParsing in src/nnvm/legacy_json_util.cc).
+_HIDDEN_KEYS = ("ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage")
+
+
+def _attribute_findings(path: str, sym: Any) -> list[Finding]:
+    upgraded = sym.mxnet_version is None or sym.mxnet_version < facts.MXNET_VERSION
+    unknown: dict[tuple[str, str], list[tuple[str, int | None]]] = {}
+    for use in sym.ops:
+        known = facts.ATTRIBUTES.get(use.op)
+        if known is None:
+            continue
+        for key in use.attribute_names:
+            if key.startswith("__") and key.endswith("__"):
+                continue  # kept as a user attribute, never parsed
+            if upgraded and any(key.startswith(h) or key.endswith(h) for h in _HIDDEN_KEYS):
+                continue
+            if key not in known:
+                unknown.setdefault((use.op, key), []).append((use.name, use.line))
+    out = []
+    for (op, key), uses in sorted(unknown.items()):
+        nodes = ", ".join(repr(n) for n, _ in uses[:5]) + (f" and {len(uses) - 5} more" if len(uses) > 5 else "")
+        out.append(UNKNOWN_ATTRIBUTE.finding(
+            path, f"{op} attribute {key!r} (node{'s' if len(uses) > 1 else ''} {nodes}) is not an argument of "
+            f"{op} in MXNet 1.2.1 ({', '.join(sorted(facts.ATTRIBUTES[op]))}); loading fails with "
+            f"\"Cannot find argument '{key}'\"", line=uses[0][1]))
+    return out
 
 
 def _check_params(path: str, f: BinaryIO, size: int) -> tuple[list[Finding], dict[str, Any]]:

@@ -68,11 +68,12 @@ class Variable:
 
 @attrs.frozen
 class OpUse:
-    """One operator node: its op, name and the line it starts on."""
+    """One operator node: its op, name, the line it starts on and its attribute names."""
 
     op: str
     name: str
     line: int | None
+    attribute_names: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -278,7 +279,8 @@ def read_symbol(data: bytes, limits: SymbolLimits | None = None) -> SymbolFacts:
         if declared is not None and shape is None and role != "input":
             shape, why = declared, "the variable's __shape__ attribute"
         variables.append(Variable(names[i], role, consumer, shape, why, _line(pos, ("nodes", i))))
-    op_uses = tuple(OpUse(op, names[i], _line(pos, ("nodes", i))) for i, op in enumerate(ops) if op != "null")
+    op_uses = tuple(OpUse(op, names[i], _line(pos, ("nodes", i)), tuple(sorted(node_attrs[i])))
+                    for i, op in enumerate(ops) if op != "null")
     return SymbolFacts(
         mxnet_version=version, node_count=len(nodes), ops=op_uses, variables=tuple(variables),
         heads=tuple(heads), legacy_keys=legacy,
