@@ -152,3 +152,25 @@ def test_compressed_tar_kinds_hash_in_one_pass(tmp_path: Path) -> None:
         path = make_tar(tmp_path / name, list(good_members().items()), mode)
         manifest = PY27.build_manifest(path)
         assert manifest.source == {"kind": "tar." + mode[2:], "location": name}
+
+
+def test_any_fsspec_url_memory(tmp_path: Path) -> None:
+    """A package on an fsspec filesystem other than S3 (memory://) gives the folder's findings and manifest."""
+    fsspec = pytest.importorskip("fsspec")
+    folder = tmp_path / "model"
+    members = good_members()
+    for name, data in members.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    mem = fsspec.filesystem("memory")
+    for name, data in members.items():
+        mem.pipe(f"/mt-test/{tmp_path.name}/{name}", data)
+    url = f"memory://mt-test/{tmp_path.name}/model"
+    assert [f.rule for f in PY27.validate(url).findings] == [f.rule for f in PY27.validate(folder).findings]
+    remote = PY27.build_manifest(url).to_dict()
+    local = PY27.build_manifest(folder).to_dict()
+    assert remote.pop("source") == {"kind": "memory", "location": url}
+    local.pop("source")
+    assert remote == local
+    mem.rm(f"/mt-test/{tmp_path.name}", recursive=True)
