@@ -237,6 +237,12 @@ def manifest_for(
     if inspection.layout.model_files:
         path = inspection.layout.model_files[0].path
         model_file = dict(template.model_file_summary(path, inspection.model_facts.get(path, {})))
+        if template.layout.model_parts and len(inspection.layout.model_files) > 1:
+            # a model of several files (MXNet symbol + params, Caffe network + weights): each one
+            model_file["parts"] = [
+                dict(template.model_file_summary(e.path, inspection.model_facts.get(e.path, {})))
+                for e in inspection.layout.model_files
+            ]
     return Manifest(
         template=template.id,
         engine=runtime.engine,

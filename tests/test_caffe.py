@@ -295,6 +295,14 @@ def test_huge_prototxt_is_bounded() -> None:
     assert len(net.layers) == 20_000 and time.perf_counter() - start < 10
 
 
+def test_manifest_records_both_files(pkg: PackageBuilder) -> None:
+    _package(pkg)
+    manifest = get_template("caffe-cpu-py27").build_manifest(pkg.root).to_dict()
+    parts = {p["path"]: p for p in manifest["model_file"]["parts"]}
+    assert parts["deploy.prototxt"]["inputs"] == [{"name": "data", "shape": [1, 1, 8, 8]}]
+    assert parts["small.caffemodel"]["blobs"] == 9 and "InnerProduct" in parts["small.caffemodel"]["layer_types"]
+
+
 def test_describe_differs_only_by_device() -> None:
     cpu, gpu = (get_template(t).describe().to_dict() for t in ("caffe-cpu-py27", "caffe-gpu-py27"))
     assert cpu["engine"] == {"name": "Caffe", "version": "1.0", "device": "CPU"}

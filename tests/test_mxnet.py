@@ -350,6 +350,15 @@ def test_symbol_builder_output_is_json_mxnet_reads() -> None:
     assert read_symbol(b.to_json().encode()).node_count == 1
 
 
+def test_manifest_records_both_files(pkg: PackageBuilder) -> None:
+    _mxnet_package(pkg)
+    manifest = get_template("mxnet-py37").build_manifest(pkg.root).to_dict()
+    parts = {p["path"]: p for p in manifest["model_file"]["parts"]}
+    assert parts["mlp-symbol.json"]["inputs"] == ["data", "softmax_label"]
+    assert parts["mlp-symbol.json"]["auxiliary_states"] == 2
+    assert parts["mlp-0000.params"]["arrays"] == 6 and parts["mlp-0000.params"]["dtypes"] == ["float32"]
+
+
 def test_describe_names_the_page(tmp_path: Path) -> None:
     d = get_template("mxnet-py27").describe()
     assert d.engine == "MXNet" and d.engine_version == "1.2.1" and d.python == "2.7"

@@ -121,9 +121,6 @@ class MXNetTemplate(Template):
         ),
     )
 
-    def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
-        return _manifest_summary(path, facts)
-
     def check_model_file(
         self, path: str, f: BinaryIO, size: int, package_modules: frozenset[str], settings: Settings
     ) -> ModelFileCheck:
@@ -131,6 +128,11 @@ class MXNetTemplate(Template):
 
         findings, facts = check_file(path, f, size)
         return ModelFileCheck(findings=tuple(findings), facts=facts)
+
+    def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        from modeltemplates.engines.mxnet.checks import summarize
+
+        return summarize(path, facts)
 
     def recognize_model_file(self, name: str, head: bytes) -> bool | None:
         if not head:
@@ -278,6 +280,11 @@ class CaffeTemplate(Template):
 
         findings, facts = check_file(path, f, size)
         return ModelFileCheck(findings=tuple(findings), facts=facts)
+
+    def model_file_summary(self, path: str, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+        from modeltemplates.engines.caffe.checks import summarize
+
+        return summarize(path, facts)
 
     def recognize_model_file(self, name: str, head: bytes) -> bool | None:
         from modeltemplates.engines.caffe.checks import looks_like_caffe

@@ -231,6 +231,27 @@ def looks_like_caffe(name: str, head: bytes) -> bool | None:
     return head[:1] in (b"\x0a", b"\x12") or head[:2] == b"\xa2\x06"
 
 
+def summarize(path: str, facts_: Mapping[str, Any]) -> dict[str, Any]:
+    """What a manifest records of a Caffe model file: counts and layer types, not every layer."""
+    out: dict[str, Any] = {"path": path, "format": facts_.get("format")}
+    layers = facts_.get("layers", [])
+    if layers or facts_.get("format") in ("caffe-prototxt", "caffe-caffemodel"):
+        out.update({
+            "name": facts_.get("name", ""), "layers": len(layers),
+            "layer_types": sorted({layer.get("type") or layer.get("v1_type", "") for layer in layers}),
+            "v1_layers": facts_.get("v1_layers", False),
+        })
+    if facts_.get("format") == "caffe-prototxt":
+        inputs = [{"name": la["name"], "shape": la["input_shapes"][0]} for la in layers
+                  if la.get("type") == "Input" and la.get("input_shapes")]
+        inputs += [{"name": n, "shape": s} for n, s in zip(facts_.get("inputs", []),
+                                                            facts_.get("input_shapes", []), strict=False)]
+        out["inputs"] = inputs
+    elif facts_.get("format") == "caffe-caffemodel":
+        out["blobs"] = sum(len(la.get("blobs", [])) for la in layers)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The network together with its weights
 

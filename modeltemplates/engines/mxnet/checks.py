@@ -299,6 +299,25 @@ def _check_params(path: str, f: BinaryIO, size: int) -> tuple[list[Finding], dic
     return findings, params.to_dict()
 
 
+def summarize(path: str, facts_: Mapping[str, Any]) -> dict[str, Any]:
+    """What a manifest records of an MXNet model file: counts and names, not every node or array."""
+    out: dict[str, Any] = {"path": path, "format": facts_.get("format")}
+    if facts_.get("format") == "mxnet-symbol":
+        variables = facts_.get("variables", [])
+        out.update({
+            "mxnet_version": facts_.get("mxnet_version"), "nodes": facts_.get("nodes"), "ops": facts_.get("ops", []),
+            "inputs": [v["name"] for v in variables if v.get("role") == "input"],
+            "arguments": len([v for v in variables if v.get("role") == "arg"]),
+            "auxiliary_states": len([v for v in variables if v.get("role") == "aux"]),
+            "heads": facts_.get("heads", []),
+        })
+    elif facts_.get("format") == "mxnet-params":
+        arrays = facts_.get("arrays", [])
+        out.update({"arrays": len(arrays), "bytes": facts_.get("bytes"),
+                    "dtypes": sorted({a.get("dtype") for a in arrays if a.get("dtype") != "none"})})
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The pair
 
