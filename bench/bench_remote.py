@@ -30,6 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1G,4G", help="model sizes (64M, 256M, 1G, 4G)")
     parser.add_argument("--workdir", help="where packages are built (default: a temp dir beside the repository)")
+    parser.add_argument("--formats", default="legacy,zip", help="torch formats (legacy, zip)")
     args = parser.parse_args()
 
     import fsspec
@@ -49,8 +50,8 @@ def main() -> None:
     try:
         for size_name in args.sizes.split(","):
             size = SIZES[size_name]
-            for legacy in (True, False):
-                fmt = "legacy" if legacy else "zip"
+            for fmt in args.formats.split(","):
+                legacy = fmt == "legacy"
                 folder = build_package(work / f"{size_name}-{fmt}")
                 model = folder / "resnet.pth"
                 model.unlink()

@@ -204,11 +204,13 @@ class S3Server:
     def direct(self) -> str:
         return f"http://127.0.0.1:{self.moto._server.server_port}"
 
-    def client(self, region: str = "cn-north-4") -> Any:
+    def client(self, region: str = "cn-north-4", *, read_timeout: float = 60) -> Any:
         import boto3
+        from botocore.config import Config
 
         return boto3.client("s3", endpoint_url=self.direct, aws_access_key_id=ACCESS_KEY,
-                            aws_secret_access_key=SECRET_KEY, region_name=region)
+                            aws_secret_access_key=SECRET_KEY, region_name=region,
+                            config=Config(read_timeout=read_timeout))
 
     def upload_folder(self, folder: Path, bucket: str, prefix: str, *, public: bool = False) -> None:
         c = self.client(BUCKETS.get(bucket, "cn-north-4"))
@@ -255,4 +257,6 @@ def upload_big(server: S3Server, path: Path, bucket: str, key: str) -> None:
     from boto3.s3.transfer import TransferConfig
 
     config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=64 << 20, max_concurrency=2)
-    server.client(BUCKETS.get(bucket, "cn-north-4")).upload_file(str(path), bucket, key, Config=config)
+    # moto joins the parts of a large upload while the client waits for the answer: wait long.
+    client = server.client(BUCKETS.get(bucket, "cn-north-4"), read_timeout=1800)
+    client.upload_file(str(path), bucket, key, Config=config)
