@@ -181,10 +181,48 @@ def _after_unpacking(p: SyntaxProblem, s: str) -> bool:
     return _tok(p) == ")" and _prev(p) == "," and bool(re.search(r"[(,]\s*\*\*?\s*[\w(\[{]", _before(p, s)))
 
 
+def _decorator(p: SyntaxProblem, s: str) -> bool:
+    return s.lstrip().startswith("@") and _tok(p) in ("[", "(", ".")
+
+
+def _star_in_subscript(p: SyntaxProblem, s: str) -> bool:
+    """``a[*b]`` / ``a[1, *b]``: a star right inside the brackets of a subscript (not a list display)."""
+    before = _before(p, s)
+    if _tok(p) != "*" or _prev(p) not in ("[", ",") or "[" not in before:
+        return False
+    opener = before[: before.rfind("[")].rstrip()
+    return bool(opener) and (opener[-1].isalnum() or opener[-1] in "_)]")
+
+
+def _keyword_name(p: SyntaxProblem, s: str, keywords: frozenset[str]) -> bool:
+    return _prev(p) in keywords and _tok(p) in ("=", ".", "(", ",", ")") and bool(
+        re.match(r"\s*" + re.escape(_prev(p)) + r"\s*[=.(,)]", _before(p, s) + _tok(p)) or _tok(p) == "=")
+
+
+_KEYWORDS_27 = frozenset({"and", "as", "assert", "break", "class", "continue", "def", "del", "elif", "else",
+                          "except", "exec", "finally", "for", "from", "global", "if", "import", "in", "is",
+                          "lambda", "not", "or", "pass", "print", "raise", "return", "try", "while", "with",
+                          "yield"})
+_KEYWORDS_37 = frozenset({"False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+                          "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+                          "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+                          "return", "try", "while", "with", "yield"})
+
+_DECORATOR = (_decorator, "a decorator that is not a dotted name with at most one call (e.g. @x[0], "
+              "@a.b(c)(d)) needs Python 3.9+",
+              "assign the decorator to a name first (deco = x[0]) and write @deco")
+_RETURN_STAR = (lambda p, s: _tok(p) == "*" and bool(re.match(r"\s*(return|yield)\b", s)),
+                "an unparenthesized starred expression after return / yield (return *a, b) needs Python 3.8+",
+                "put the tuple in parentheses: return (*a, b)")
+_SUBSCRIPT_STAR = (_star_in_subscript, "a starred expression inside [] (a[*b]) needs Python 3.11+",
+                   "build the index tuple first: a[tuple(b)]")
+
+
 _STR_PREFIX = re.compile(r"^[A-Za-z]{1,3}$")
 
 # (matcher, construct, hint) for errors under 2.7 -- the newer syntax people bring to it.
 _PY2: list[tuple[_Matcher, str, str]] = [
+    _SUBSCRIPT_STAR,
     (lambda p, s: p.kind == "encoding" and "Non-ASCII" in p.message,
      "non-ASCII characters without a coding declaration",
      "add `# -*- coding: utf-8 -*-` as line 1 or 2 (and save the file as UTF-8)"),
@@ -242,6 +280,18 @@ _PY2: list[tuple[_Matcher, str, str]] = [
      "arguments or a trailing comma after *args / **kwargs need Python 3.5+ (3.6+ in a def)",
      "remove the comma after *args / **kwargs, and put *args after the other positional "
      "arguments and **kwargs last"),
+    _DECORATOR,
+    _RETURN_STAR,
+    (lambda p, s: _tok(p) == "." and "..." in s,
+     "the ... (Ellipsis) literal outside [] is Python 3 only", "write Ellipsis, or pass for an empty body"),
+    (lambda p, s: _prev(p) == "*" and _tok(p) in (":", ")", ",") and bool(re.search(r"\b(def|lambda)\b", s)),
+     "keyword-only parameters (a bare *) need Python 3", "give the parameter a default instead"),
+    (lambda p, s: "lambda" in s and "*" in _before(p, s) and _prev(p) != "*" and (
+        _tok(p) in ("=", ",", ":") or (_tok(p).isidentifier() and _prev(p) == ",")),
+     "keyword-only parameters (after *args) need Python 3", "pass the value positionally or through **kwargs"),
+    (lambda p, s: _keyword_name(p, s, _KEYWORDS_27),
+     "a Python 2.7 keyword used as a name (exec and print are statements in Python 2)",
+     "rename it (e.g. exec_ or print_fn)"),
     (lambda p, s: _tok(p) in ("*", "**"),
      "* or ** unpacking here (several in one call, or inside [...], (...), {...}) needs Python 3.5+",
      "merge the sequences or dicts first: list(a) + list(b), dict(a, **b)"),
@@ -279,6 +329,10 @@ _PY3: list[tuple[_Matcher, str, str]] = [
      "assignment expressions (:=) need Python 3.8+", "assign on a separate line"),
     (lambda p, s: _tok(p) == "/" and bool(re.match(r"\s*def\b", s)),
      "positional-only parameters (/) need Python 3.8+", "remove the / marker"),
+    _DECORATOR,
+    _SUBSCRIPT_STAR,
+    _RETURN_STAR,
+    (lambda p, s: _keyword_name(p, s, _KEYWORDS_37), "a Python keyword used as a name", "rename it"),
     (lambda p, s: p.line == 1 and bool(re.search(r"""f(['"]).*\{[^}]*=\}""", s)),
      "the = specifier in f-strings ({x=}) needs Python 3.8+", "write f'x={x!r}'"),
 ]
