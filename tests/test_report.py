@@ -257,3 +257,11 @@ def test_junit_lists_the_selected_rules_only(pkg: PackageBuilder, capsys: pytest
     _, out, _ = run(capsys, "validate", str(pkg.root), "--format", "junit", "--select", "SRC", "--isolated")
     cases = [c.get("name") for c in ET.fromstring(out).iter("testcase")]
     assert cases == [r for r in all_rules() if r.startswith("SRC")]
+
+
+def test_quiet_with_several_packages_names_each_failing_one() -> None:
+    clean = PackageResult(path="q", template="t", title="T", root="/y/model",
+                          report=Report(template="t", root="model", findings=[]))
+    quiet = render_text(RunResult([_many(2), clean]), RenderOptions(verbosity=-1))
+    assert quiet.splitlines() == ["/x/model:", "<package>: error LAY001: no model file",
+                                  "FAILED: 1 of 2 packages failed; 1 error, 2 warnings"]

@@ -54,14 +54,17 @@ def render_text(run: RunResult, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     paint = _Painter(options.color)
     lines: list[str] = []
+    several = len(run.packages) != 1
     for package in run.packages:
-        lines.extend(_package_lines(package, options, paint))
-    if len(run.packages) != 1:
+        lines.extend(_package_lines(package, options, paint, several=several))
+    if several:
         lines.append(_run_summary(run, paint))
     return "\n".join(lines) + "\n"
 
 
-def _package_lines(package: PackageResult, options: RenderOptions, paint: _Painter) -> list[str]:
+def _package_lines(package: PackageResult, options: RenderOptions, paint: _Painter, *, several: bool) -> list[str]:
+    """One package's block. Quiet: its errors only, under its folder's name when the run has
+    several packages (whose one summary line then ends the run)."""
     quiet = options.verbosity < 0
     root = shown(package.root or package.path)
     lines: list[str] = []
@@ -72,6 +75,11 @@ def _package_lines(package: PackageResult, options: RenderOptions, paint: _Paint
         detected = f" [{shown(package.detected)}]" if package.detected else ""
         lines.append(f"{shown(package.title)}: checking {root}{where}{detected}")
     findings = [f for f in package.findings if not quiet or f.severity is Severity.ERROR]
+    if quiet and several:
+        if not findings:
+            return []
+        body = [line for group in _groups(findings, fold=True) for line in _finding_lines(group, paint, hints=False)]
+        return [f"{paint('path', root)}:", *body]
     for group in _groups(findings, fold=options.verbosity <= 0):
         lines.extend(_finding_lines(group, paint, hints=not quiet))
     if options.verbosity > 0:
