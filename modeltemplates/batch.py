@@ -69,21 +69,23 @@ def validate_one(
                                       **dict(location or {}))
     except (OSError, ValueError) as exc:
         return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
-    if inspection.package.source is not None:
-        inspection.package.source.close()
-    root = os.fspath(inspection.package.root)
-    report = inspection.report
-    if detected is not None:
-        report = attrs.evolve(report, facts={**report.facts, "detected": detected})
-    result = PackageResult(
-        path=path, template=template.id, title=template.title, root=root,
-        located=inspection.package.located.how, base=repository_base(root), report=report, detected=detected,
-    )
-    if config is not None:
-        from modeltemplates.policy import apply_to
+    try:
+        root = os.fspath(inspection.package.root)
+        report = inspection.report
+        if detected is not None:
+            report = attrs.evolve(report, facts={**report.facts, "detected": detected})
+        result = PackageResult(
+            path=path, template=template.id, title=template.title, root=root,
+            located=inspection.package.located.how, base=repository_base(root), report=report, detected=detected,
+        )
+        if config is not None:  # the policy reads suppression comments from the package: keep its source open
+            from modeltemplates.policy import apply_to
 
-        result = apply_to(result, inspection, config, settings)
-    return result
+            result = apply_to(result, inspection, config, settings)
+        return result
+    finally:
+        if inspection.package.source is not None:
+            inspection.package.source.close()
 
 
 def one_parse_worker(settings: Settings | None) -> Settings:

@@ -174,3 +174,22 @@ def test_any_fsspec_url_memory(tmp_path: Path) -> None:
     local.pop("source")
     assert remote == local
     mem.rm(f"/mt-test/{tmp_path.name}", recursive=True)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "junit"])
+def test_command_line_reads_a_zip_archive_to_the_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     fmt: str) -> None:
+    """The CLI applies suppression comments after inspecting: the archive must still be open then
+    (it used to be closed first: 'seek of closed file', exit 2, for every .zip)."""
+    members = good_members()
+    members["model/customize_service.py"] += (
+        b"\n    def _inference(self, data):  # modeltemplates: ignore[SVC006]\n        return data\n")
+    archive = make_zip(tmp_path / "ok.zip", members)
+    for args in (["validate", str(archive)], ["validate", str(archive), "-t", "pytorch-py27", "--format", fmt]):
+        code = main(args)
+        out, err = capsys.readouterr()
+        assert code == 0, (args, out, err)
+        assert "closed file" not in out + err and "Traceback" not in out + err
+        assert "SVC006" not in out or args[-1] != "text"  # suppressed by the comment read from the archive
+    assert main(["manifest", str(archive)]) == 0
+    assert '"model_type": "PyTorch"' in capsys.readouterr().out
