@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
+def _package_path(text: str) -> str:
+    """A PATH argument; an empty one (an unset shell variable) would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path (an unset variable?); give '.' for the current folder")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modeltemplates",
@@ -51,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
 
     p = sub.add_parser("validate", help="check one or more packages")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a `model` folder, or the folder that holds it")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=_package_path,
+                   help="a `model` folder, or the folder that holds it")
     p.add_argument("--from-files", action="store_true",
                    help="the PATHs are changed files (as pre-commit passes them): check the packages holding them")
     add_package_options(p)
@@ -62,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="check up to N packages at once, in worker processes (default 1; 0: one per core)")
 
     p = sub.add_parser("manifest", help="build the import manifest of one or more packages")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a `model` folder, or the folder that holds it")
+    p.add_argument("paths", nargs="+", metavar="PATH", type=_package_path,
+                   help="a `model` folder, or the folder that holds it")
     add_package_options(p)
     p.add_argument("-o", "--output", metavar="FILE|DIR",
                    help="write the manifest to FILE instead of standard output; with several packages, "
@@ -71,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="build the manifest even when the package has errors")
 
     p = sub.add_parser("detect", help="rank the templates for a package, with the evidence for and against each")
-    p.add_argument("path", help="the `model` folder, or the folder that holds it")
+    p.add_argument("path", type=_package_path, help="the `model` folder, or the folder that holds it")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     p.add_argument("--cache-dir", metavar="DIR", help="keep per-file results here (as validate)")

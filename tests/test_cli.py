@@ -108,3 +108,12 @@ def test_import_is_light() -> None:
     code = f"import sys, modeltemplates; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["validate", "manifest", "detect"])
+def test_an_empty_path_is_a_usage_error_not_the_current_folder(command: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, ""])
+    assert info.value.code == 2
+    assert "empty path" in capsys.readouterr().err
