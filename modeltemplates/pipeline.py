@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -74,7 +74,7 @@ def inspect_package(
     path: str | os.PathLike[str] | PackageSource,
     *,
     io_mode: str | IOMode | None = None,
-    deep: bool = False,
+    deep: bool | Literal["optional"] = False,
     settings: Settings | None = None,
     cache: ResultCache | None = None,
     remote: RemoteOptions | None = None,
@@ -89,6 +89,12 @@ def inspect_package(
     settings = settings or Settings()
     mode = template.resolve_io_mode(io_mode)
     runtime = template.runtime
+    if deep is True:  # a requested check that cannot run is not a pass
+        missing = template.deep_check_unavailable()
+        if missing is not None:
+            from modeltemplates.errors import DeepCheckUnavailableError
+
+            raise DeepCheckUnavailableError(missing)
     if isinstance(path, PackageSource):
         source = path
     else:
@@ -110,8 +116,12 @@ def inspect_package(
             setting = "max_config_bytes" if entry is layout.config_file else "max_text_bytes"
             findings.append(textfiles.too_large(entry.path, entry.size, limit, "the file", setting=setting))
             continue
-        data = _read(package, entry, limit)
-        if data is None:
+        try:
+            data = package.read_bytes(entry, limit)[:limit]
+        except SourceError:  # the source itself failed (a bucket went away): not the file's fault
+            raise
+        except OSError as exc:  # changed, vanished or became unreadable since the walk listed it
+            findings.append(_unreadable(entry, exc))
             continue
         texts[entry.path] = data
         findings.extend(textfiles.check_conflict_markers(entry.path, data))
@@ -419,19 +429,20 @@ def _scan_data_files(
     return out
 
 
-def _read(package: Package, entry: Entry, limit: int) -> bytes | None:
-    try:
-        return package.read_bytes(entry, limit)[:limit]
-    except SourceError:
-        raise
-    except OSError:
-        return None
-
-
 def _unreadable(entry: Entry, exc: OSError) -> Finding:
     from modeltemplates.checks.layout import UNREADABLE
+    from modeltemplates.sources.base import NotARegularFile
+    from modeltemplates.sources.localpath import current_user
 
-    return UNREADABLE.finding(entry.path, f"the file cannot be opened: {exc.strerror or exc}")
+    if isinstance(exc, NotARegularFile):
+        why = "it was replaced by something that is not a regular file while the package was checked"
+    elif isinstance(exc, FileNotFoundError):
+        why = "it was removed while the package was checked"
+    elif isinstance(exc, PermissionError):
+        why = f"the current user ({current_user()}) may not open it"
+    else:
+        why = str(exc.strerror or exc)
+    return UNREADABLE.finding(entry.path, f"the file cannot be read: {why}")
 
 
 def _declared_archives(
