@@ -35,8 +35,10 @@ def as_local_path(path: object) -> Path:
 
 
 def resolve_folder(given: Path) -> Path:
-    """The real path of an existing folder (``NotADirectoryError`` semantics are the caller's)."""
-    return Path(os.path.realpath(given))
+    """An existing folder as it will be shown and named: as the user wrote it when its last part is
+    already the folder's real name (``good/model``), else its real path (``.``, ``..``, a link)."""
+    real = Path(os.path.realpath(given))
+    return given if given.name == real.name else real
 
 
 def missing(given: Path) -> PackageNotFoundError:
