@@ -199,7 +199,8 @@ def inspect_package(
                 if script_tree is None:  # the syntax verdict came from the cache; the tree did not
                     script_tree = _parse_tree(script_data, runtime.python_version, script_entry.path)
                 service = analyze_service(script_tree, runtime.python_version)
-                service_findings = list(check_service(script_entry.path, service, runtime, modules, declared))
+                service_findings = list(check_service(script_entry.path, service, runtime, modules, declared,
+                                                         bundled_modules=_bundled_modules(package)))
                 imports = summarize_imports(service, runtime, modules)
             except Exception as exc:
                 findings.append(check_failed(script_entry.path, "service class", exc))
@@ -508,3 +509,19 @@ def _package_facts(package: Package, layout: LayoutResult, mode: IOMode) -> dict
             "python_files": [e.path for e in layout.python_files],
         },
     }
+
+
+def _bundled_modules(package: Package) -> frozenset[str]:
+    """Modules the wheels inside the package would install (read from each wheel's metadata)."""
+    from modeltemplates.checks.wheels import wheel_modules
+
+    out: set[str] = set()
+    for entry in package.files():
+        if entry.suffix != ".whl":
+            continue
+        try:
+            with package.open(entry) as f:
+                out |= wheel_modules(f)
+        except (OSError, ValueError):
+            continue
+    return frozenset(out)

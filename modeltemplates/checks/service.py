@@ -412,8 +412,13 @@ def check_service(
     runtime: Runtime,
     package_modules: frozenset[str],
     declared_dependencies: frozenset[str] | None,
+    *,
+    bundled_modules: frozenset[str] = frozenset(),
 ) -> tuple[Finding, ...]:
-    """Every service finding for the script at ``path`` (package-relative) with these facts."""
+    """Every service finding for the script at ``path`` (package-relative) with these facts.
+
+    ``bundled_modules``: modules that distribution archives inside the package (wheels) provide:
+    such an import is a missing declaration (SVC010), not missing package code (SVC012)."""
     spec = engine_spec(runtime.engine)
     out: list[Finding] = []
     if spec is not None:
@@ -423,7 +428,8 @@ def check_service(
         out.extend(_check_file_accesses(path, facts, None))
     if runtime.python_version[0] == 2:
         out.extend(_check_super(path, facts))
-    out.extend(_check_imports(path, facts, runtime, package_modules, declared_dependencies))
+    out.extend(_check_imports(path, facts, runtime, package_modules, declared_dependencies,
+                               bundled=bundled_modules))
     return tuple(sorted(out, key=Finding.sort_key))
 
 
@@ -641,7 +647,7 @@ def _preinstalled(runtime: Runtime) -> frozenset[str]:
 
 def _check_imports(
     path: str, facts: ServiceFacts, runtime: Runtime, package_modules: frozenset[str],
-    declared: frozenset[str] | None,
+    declared: frozenset[str] | None, *, bundled: frozenset[str] = frozenset(),
 ) -> Iterator[Finding]:
     python = runtime.python_version
     stdlib = stdlib_modules(python)
@@ -688,7 +694,7 @@ def _check_imports(
             continue
         if is_declared or top in undeclared_seen:
             continue
-        if not is_known_distribution(top, python):
+        if not is_known_distribution(top, python) and top not in bundled:
             undeclared_seen.add(top)
             nested = ".".join(imp.module.split(".")[:2]) if imp.module and "." in imp.module else ""
             want = f"{top}.py or {top}/__init__.py" + (f" (with {nested.replace('.', '/')}.py)" if nested else "")
