@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -38,7 +38,7 @@ def validate_one(
     io_mode: str | None = None,
     settings: Settings | None = None,
     cache: ResultCache | None = None,
-    deep: bool = False,
+    deep: bool | Literal["optional"] = False,
     config: Config | None = None,
     location: Mapping[str, Any] | None = None,
 ) -> PackageResult:
@@ -107,7 +107,7 @@ def validate_many(
     io_mode: str | None = None,
     settings: Settings | None = None,
     cache: ResultCache | None = None,
-    deep: bool = False,
+    deep: bool | Literal["optional"] = False,
     in_flight: int | None = None,
     config: Config | None = None,
     location: Mapping[str, Any] | None = None,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from modeltemplates import __version__
 from modeltemplates._registry import REGISTRY, TemplateError, get_template, list_templates
+from modeltemplates.errors import ModelTemplatesError
 from modeltemplates.findings import dumps_canonical
 from modeltemplates.manifest import ManifestError, PackageInvalid
 from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult
@@ -64,8 +65,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="the PATHs are changed files (as pre-commit passes them): check the packages holding them")
     add_package_options(p)
     add_output_options(p, formats=FORMATS)
-    p.add_argument("--deep", action="store_true",
-                   help="also load model files with torch in a subprocess (needs the torch extra)")
+    p.add_argument("--deep", action="store_const", const=True, default=False,
+                   help="also load model files with torch in a subprocess (needs the torch extra; "
+                   "without torch this is a usage error, exit 2)")
+    p.add_argument("--deep-optional", dest="deep", action="store_const", const="optional",
+                   help="like --deep, but where it cannot run say so in the report instead of failing")
     p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                    help="check up to N packages at once, in worker processes (default 1; 0: one per core)")
 
@@ -225,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_rules(args, out, err)
         if args.command == "detect":
             return _cmd_detect(args, out, err)
-    except TemplateError as exc:
+    except (TemplateError, ModelTemplatesError) as exc:
         err.write(f"modeltemplates: {shown(str(exc))}\n")
         return EXIT_USAGE
     except (OSError, ValueError) as exc:

@@ -89,6 +89,26 @@ print(json.dumps({"status": "ok", "tensors": out}))
 """
 
 
+#: How to get what the deep check needs, as the messages say it.
+INSTALL_TORCH = "pip install 'modeltemplates[torch]'"
+
+
+def torch_unavailable(python: str | None = None) -> str | None:
+    """``None`` when ``python`` (the interpreter the deep check runs: this one by default) can import
+    torch; else what is missing and the command that installs it. torch is looked up, not imported."""
+    exe = python or sys.executable
+    probe = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('torch') else 3)"
+    try:
+        done = subprocess.run([exe, "-I", "-c", probe], capture_output=True, timeout=60,
+                              stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the deep check cannot start {exe}: {exc}"
+    if done.returncode == 0:
+        return None
+    return (f"the deep check needs torch, which {exe} cannot import: install it with {INSTALL_TORCH} "
+            "(or allow the check to be skipped: --deep-optional, or deep='optional')")
+
+
 def deep_check(
     file_path: str, facts: TorchFileFacts | Mapping[str, Any] | None, timeout: float = 60.0, *, path: str = ""
 ) -> tuple[Finding, ...]:

@@ -147,8 +147,10 @@ def load_ignore_rules_from(source: PackageSource, root_key: str, max_bytes: int)
     except NotARegularFile:
         return build_rules([], problems=(IgnoreProblem(None, "is not a regular file; not used"),))
     except OSError as exc:
-        return build_rules([], problems=(IgnoreProblem(None, f"cannot be read: {exc.strerror or exc}"),))
+        return build_rules([], problems=(IgnoreProblem(None, f"cannot be read ({_who(source, key, exc)}); not used"),))
     problems: list[IgnoreProblem] = []
+    if not node.readable:
+        problems.append(IgnoreProblem(None, f"is not readable ({_who(source, key, None)}); its patterns were used"))
     if len(data) > max_bytes:
         problems.append(IgnoreProblem(None, f"is larger than {max_bytes} bytes; only the start is used"))
         data = data[:max_bytes]
@@ -157,3 +159,12 @@ def load_ignore_rules_from(source: PackageSource, root_key: str, max_bytes: int)
         problems.append(IgnoreProblem(None, "is not valid UTF-8; undecodable bytes were replaced"))
     user_lines = list(enumerate(text.split("\n"), start=1))
     return build_rules(user_lines, user_file=True, problems=tuple(problems))
+
+
+def _who(source: PackageSource, key: str, exc: OSError | None) -> str:
+    from modeltemplates.sources.localpath import cannot_read
+
+    local = source.local_path(key)
+    if local is None:
+        return str(exc.strerror or exc) if exc is not None else "the source does not allow it"
+    return cannot_read(local, False)

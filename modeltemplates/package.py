@@ -281,7 +281,24 @@ def open_package(path: str | os.PathLike[str] | PackageSource, limits: Limits | 
     located = locate(source)
     ignore = load_ignore_rules_from(source, located.root_key, limits.max_ignore_file_bytes)
     entries, problems = _walk(source, located.root_key, ignore, limits)
-    return Package(located=located, entries=entries, ignore=ignore, problems=problems, source=source)
+    return Package(located=located, entries=entries, ignore=ignore,
+                   problems=_root_problems(source, located.root_key) + problems, source=source)
+
+
+def _root_problems(source: PackageSource, root_key: str) -> tuple[WalkProblem, ...]:
+    """The package folder itself unreadable (a walk as the superuser lists it anyway)."""
+    try:
+        node = source.stat(root_key)
+        local = source.local_path(root_key)
+    except OSError as exc:
+        return (WalkProblem("", "unreadable-dir", exc.strerror or str(exc)),)
+    if node is None:
+        return (WalkProblem("", "unreadable-dir", "the folder vanished while it was being checked"),)
+    if node.readable or local is None:
+        return ()
+    from modeltemplates.sources.localpath import cannot_read
+
+    return (WalkProblem("", "unreadable-dir", cannot_read(local, True)),)
 
 
 def _walk(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -74,7 +74,7 @@ def inspect_package(
     path: str | os.PathLike[str] | PackageSource,
     *,
     io_mode: str | IOMode | None = None,
-    deep: bool = False,
+    deep: bool | Literal["optional"] = False,
     settings: Settings | None = None,
     cache: ResultCache | None = None,
     remote: RemoteOptions | None = None,
@@ -89,6 +89,12 @@ def inspect_package(
     settings = settings or Settings()
     mode = template.resolve_io_mode(io_mode)
     runtime = template.runtime
+    if deep is True:  # a requested check that cannot run is not a pass
+        missing = template.deep_check_unavailable()
+        if missing is not None:
+            from modeltemplates.errors import DeepCheckUnavailableError
+
+            raise DeepCheckUnavailableError(missing)
     if isinstance(path, PackageSource):
         source = path
     else:
@@ -110,8 +116,12 @@ def inspect_package(
             setting = "max_config_bytes" if entry is layout.config_file else "max_text_bytes"
             findings.append(textfiles.too_large(entry.path, entry.size, limit, "the file", setting=setting))
             continue
-        data = _read(package, entry, limit)
-        if data is None:
+        try:
+            data = package.read_bytes(entry, limit)[:limit]
+        except SourceError:  # the source itself failed (a bucket went away): not the file's fault
+            raise
+        except OSError as exc:  # changed, vanished or became unreadable since the walk listed it
+            findings.append(_unreadable(entry, exc))
             continue
         texts[entry.path] = data
         findings.extend(textfiles.check_conflict_markers(entry.path, data))
@@ -189,7 +199,8 @@ def inspect_package(
                 if script_tree is None:  # the syntax verdict came from the cache; the tree did not
                     script_tree = _parse_tree(script_data, runtime.python_version, script_entry.path)
                 service = analyze_service(script_tree, runtime.python_version)
-                service_findings = list(check_service(script_entry.path, service, runtime, modules, declared))
+                service_findings = list(check_service(script_entry.path, service, runtime, modules, declared,
+                                                         bundled_modules=_bundled_modules(package)))
                 imports = summarize_imports(service, runtime, modules)
             except Exception as exc:
                 findings.append(check_failed(script_entry.path, "service class", exc))
@@ -419,19 +430,20 @@ def _scan_data_files(
     return out
 
 
-def _read(package: Package, entry: Entry, limit: int) -> bytes | None:
-    try:
-        return package.read_bytes(entry, limit)[:limit]
-    except SourceError:
-        raise
-    except OSError:
-        return None
-
-
 def _unreadable(entry: Entry, exc: OSError) -> Finding:
     from modeltemplates.checks.layout import UNREADABLE
+    from modeltemplates.sources.base import NotARegularFile
+    from modeltemplates.sources.localpath import current_user
 
-    return UNREADABLE.finding(entry.path, f"the file cannot be opened: {exc.strerror or exc}")
+    if isinstance(exc, NotARegularFile):
+        why = "it was replaced by something that is not a regular file while the package was checked"
+    elif isinstance(exc, FileNotFoundError):
+        why = "it was removed while the package was checked"
+    elif isinstance(exc, PermissionError):
+        why = f"the current user ({current_user()}) may not open it"
+    else:
+        why = str(exc.strerror or exc)
+    return UNREADABLE.finding(entry.path, f"the file cannot be read: {why}")
 
 
 def _declared_archives(
@@ -497,3 +509,19 @@ def _package_facts(package: Package, layout: LayoutResult, mode: IOMode) -> dict
             "python_files": [e.path for e in layout.python_files],
         },
     }
+
+
+def _bundled_modules(package: Package) -> frozenset[str]:
+    """Modules the wheels inside the package would install (read from each wheel's metadata)."""
+    from modeltemplates.checks.wheels import wheel_modules
+
+    out: set[str] = set()
+    for entry in package.files():
+        if entry.suffix != ".whl":
+            continue
+        try:
+            with package.open(entry) as f:
+                out |= wheel_modules(f)
+        except (OSError, ValueError):
+            continue
+    return frozenset(out)

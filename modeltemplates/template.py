@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Literal
 
 import attrs
 
@@ -273,6 +273,15 @@ class Template:
         """
         return ()
 
+    def deep_check_unavailable(self) -> str | None:
+        """Why :meth:`deep_check_model_file` cannot run here (with the fix), or ``None`` when it can.
+
+        The base class has no deep check at all; an engine that has one says what it needs.
+        """
+        if type(self).deep_check_model_file is Template.deep_check_model_file:
+            return f"template {self.id} has no deep check (engine {self.engine}); run without --deep"
+        return None
+
     # -- the three verbs ------------------------------------------------------------------
 
     def inspect(
@@ -280,7 +289,7 @@ class Template:
         path: str | os.PathLike[str],
         *,
         io_mode: str | IOMode | None = None,
-        deep: bool = False,
+        deep: bool | Literal["optional"] = False,
         settings: Settings | None = None,
         cache: ResultCache | None = None,
         region: str | None = None,
@@ -295,6 +304,7 @@ class Template:
         """
         from modeltemplates.pipeline import inspect_package
 
+        _check_arguments(io_mode=io_mode, deep=deep, settings=settings)
         remote = _remote_options(path, region, endpoint_url, storage_options)
         return inspect_package(self, path, io_mode=io_mode, deep=deep, settings=settings, cache=cache,
                                remote=remote)
@@ -304,7 +314,7 @@ class Template:
         path: str | os.PathLike[str],
         *,
         io_mode: str | IOMode | None = None,
-        deep: bool = False,
+        deep: bool | Literal["optional"] = False,
         settings: Settings | None = None,
         cache: ResultCache | None = None,
         region: str | None = None,
@@ -362,6 +372,20 @@ class Template:
 
     def __repr__(self) -> str:
         return f"<Template {self.id}: {self.engine} {self.engine_version}, Python {self.python}>"
+
+
+def _check_arguments(*, io_mode: object, deep: object, settings: object) -> None:
+    """Misuse of the API raises :class:`~modeltemplates.errors.InvalidArgumentError` (a TypeError)."""
+    from modeltemplates.errors import InvalidArgumentError
+    from modeltemplates.iomodes import IOMode
+    from modeltemplates.pipeline import Settings
+
+    if io_mode is not None and not isinstance(io_mode, (str, IOMode)):
+        raise InvalidArgumentError(f"io_mode must be a mode name or an IOMode, not {type(io_mode).__name__}")
+    if not isinstance(deep, bool) and deep != "optional":
+        raise InvalidArgumentError(f"deep must be True, False or 'optional', not {deep!r}")
+    if settings is not None and not isinstance(settings, Settings):
+        raise InvalidArgumentError(f"settings must be a modeltemplates.Settings, not {type(settings).__name__}")
 
 
 #: What a rule id looks like: two to five capital letters and three digits (``LAY001``, ``ONNX001``).

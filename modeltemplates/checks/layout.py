@@ -340,7 +340,7 @@ def _check_entries(package: Package) -> Iterable[Finding]:
             yield SPECIAL_FILE.finding(e.path, f"'{e.name}' is a {e.kind.value}, not a regular file")
         elif not e.readable:
             what = "folder" if e.kind is EntryKind.DIR else "file"
-            yield UNREADABLE.finding(e.path, f"the {what} '{e.name}' is not readable by its owner")
+            yield UNREADABLE.finding(e.path, f"the {what} '{e.name}' is not readable: {_who_cannot_read(package, e)}")
         elif e.kind is EntryKind.DIR and e.empty_dir:
             yield EMPTY_DIR.finding(e.path, f"the folder '{e.name}' is empty and will not exist after upload")
         junk = _junk_reason(e)
@@ -352,6 +352,18 @@ def _check_entries(package: Package) -> Iterable[Finding]:
         if e.kind is EntryKind.FILE and e.size > MAX_IMPORT_BYTES:
             yield TOO_LARGE.finding(e.path, f"'{e.name}' is {e.size / 1024**3:.1f} GiB; the platform imports "
                                     "files of at most 20 GB")
+
+
+def _who_cannot_read(package: Package, e: Entry) -> str:
+    from modeltemplates.sources.localpath import cannot_read
+
+    try:
+        local = package.local_path(e)
+    except OSError:
+        local = None
+    if local is None:
+        return "the source does not allow reading it"
+    return cannot_read(local, e.kind is EntryKind.DIR)
 
 
 def _symlink_finding(package: Package, e: Entry) -> Finding:

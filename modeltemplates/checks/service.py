@@ -146,10 +146,27 @@ NOT_IN_STDLIB = Rule(
         "urllib.request on 2.7): ImportError.",
 )
 
+MISSING_LOCAL_MODULE = Rule(
+    "SVC012", "Import of a module the package does not contain", E,
+    what="An unguarded import of a top-level module that is neither in the model folder, nor in the "
+    "target Python's standard library, nor preinstalled, nor declared, nor a known PyPI distribution "
+    "(`from net import Net` without `net.py` or `net/`).",
+    why="Such a module is almost always the package's own code that was left out (the network class "
+    "file next to the training script). The platform adds only the model folder to the import path, so "
+    "loading the script raises ImportError. Suggesting `pip install net` instead would invite a "
+    "typo-squatted or unrelated package into the image.",
+    fix="Add the missing file (`net.py`, or a `net/` folder with `__init__.py`) to the model folder, "
+    "beside customize_service.py. If it really is a third-party package, declare its exact distribution "
+    "name (as PyPI spells it) in config.json `dependencies`.",
+    basis=Basis.SERVICE_FAILS,
+    evidence="Python raises ImportError for a module on no import path; the platform's import path is the "
+    "model folder plus the image's site-packages (inference-code specification).",
+)
+
 RULES: tuple[Rule, ...] = (
     NO_SERVICE_CLASS, SEVERAL_SERVICE_CLASSES, WRONG_BASE, INIT_MISSING, BAD_SIGNATURE,
     INFERENCE_REWRITTEN, SUPER_NO_ARGS, RELATIVE_FILE, RELATIVE_IMPORT, UNDECLARED_DEPENDENCY,
-    NOT_IN_STDLIB,
+    NOT_IN_STDLIB, MISSING_LOCAL_MODULE,
 )
 
 # -- data: the standard libraries of the target interpreters -------------------------------------
@@ -301,6 +318,35 @@ DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+# Top-level import names of well-known PyPI projects that inference code uses (as each project's
+# documentation names its import), besides those DISTRIBUTIONS and PY2_BACKPORTS already map. An
+# import outside every list here, the standard library, the image and the package is taken for
+# missing package code (SVC012), never for a pip package to install.
+KNOWN_IMPORTS: frozenset[str] = frozenset({
+    "numpy", "scipy", "pandas", "matplotlib", "seaborn", "requests", "urllib3", "six", "tqdm", "h5py",
+    "simplejson", "ujson", "orjson", "jieba", "nltk", "gensim", "transformers", "tokenizers",
+    "sentencepiece", "keras", "torch", "torchvision", "torchaudio", "torchtext", "mxnet", "gluoncv",
+    "onnx", "xgboost", "catboost", "boto3", "botocore", "flask", "gunicorn", "redis", "pymysql",
+    "sqlalchemy", "lxml", "jsonschema", "attrs", "pydantic", "grpc", "shapely", "pycocotools", "imageio",
+    "imgaug", "albumentations", "timm", "mmdet", "einops", "numba", "Cython", "future", "pytz", "click",
+    "tabulate", "editdistance", "pypinyin", "opencc", "soundfile", "librosa", "scikit_image", "jsonpath",
+    "tensorboardX", "visdom", "pyarrow", "msgpack", "chardet", "certifi", "idna", "packaging",
+    "setuptools", "wheel", "pip", "tornado", "aiohttp", "websocket", "paramiko", "cryptography",
+    "Cryptodome", "xlrd", "openpyxl", "xlwt", "docopt", "termcolor", "colorama", "psutil", "absl",
+    "tensorboard", "wrapt", "decorator", "networkx", "sympy", "statsmodels", "mindspore", "paddle",
+    "jax", "flax", "sacremoses", "fairseq", "spacy", "pyspark", "obs", "moxing", "pycuda", "tensorrt",
+    "skvideo", "moviepy", "av", "pydub", "webrtcvad", "pyworld", "zhon", "emoji", "regex", "fuzzywuzzy",
+    "rapidfuzz", "dill", "joblib", "cloudpickle", "lmdb", "pycocoevalcap", "easydict", "addict",
+    "yacs", "omegaconf", "hydra",
+})
+
+
+def is_known_distribution(module: str, python: tuple[int, int]) -> bool:
+    """Whether ``module`` is the import name of a well-known PyPI project (see KNOWN_IMPORTS)."""
+    return (module in KNOWN_IMPORTS or module in DISTRIBUTIONS
+            or (python[0] == 2 and module in PY2_BACKPORTS))
+
+
 def normalize_distribution(name: str) -> str:
     """PEP 503 normalised form of a distribution name (version specifiers dropped)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", name)
@@ -366,8 +412,13 @@ def check_service(
     runtime: Runtime,
     package_modules: frozenset[str],
     declared_dependencies: frozenset[str] | None,
+    *,
+    bundled_modules: frozenset[str] = frozenset(),
 ) -> tuple[Finding, ...]:
-    """Every service finding for the script at ``path`` (package-relative) with these facts."""
+    """Every service finding for the script at ``path`` (package-relative) with these facts.
+
+    ``bundled_modules``: modules that distribution archives inside the package (wheels) provide:
+    such an import is a missing declaration (SVC010), not missing package code (SVC012)."""
     spec = engine_spec(runtime.engine)
     out: list[Finding] = []
     if spec is not None:
@@ -377,7 +428,8 @@ def check_service(
         out.extend(_check_file_accesses(path, facts, None))
     if runtime.python_version[0] == 2:
         out.extend(_check_super(path, facts))
-    out.extend(_check_imports(path, facts, runtime, package_modules, declared_dependencies))
+    out.extend(_check_imports(path, facts, runtime, package_modules, declared_dependencies,
+                               bundled=bundled_modules))
     return tuple(sorted(out, key=Finding.sort_key))
 
 
@@ -595,7 +647,7 @@ def _preinstalled(runtime: Runtime) -> frozenset[str]:
 
 def _check_imports(
     path: str, facts: ServiceFacts, runtime: Runtime, package_modules: frozenset[str],
-    declared: frozenset[str] | None,
+    declared: frozenset[str] | None, *, bundled: frozenset[str] = frozenset(),
 ) -> Iterator[Finding]:
     python = runtime.python_version
     stdlib = stdlib_modules(python)
@@ -640,7 +692,23 @@ def _check_imports(
                 hint="use the Python 2 equivalent, or guard the import with try/except ImportError",
             )
             continue
-        if declared_norm is None or is_declared or top in undeclared_seen:
+        if is_declared or top in undeclared_seen:
+            continue
+        if not is_known_distribution(top, python) and top not in bundled:
+            undeclared_seen.add(top)
+            nested = ".".join(imp.module.split(".")[:2]) if imp.module and "." in imp.module else ""
+            want = f"{top}.py or {top}/__init__.py" + (f" (with {nested.replace('.', '/')}.py)" if nested else "")
+            yield MISSING_LOCAL_MODULE.finding(
+                path,
+                f"`{imp.statement}`: the package has no module {top} ({want} in the model folder) and "
+                f"{top} is neither in the Python {runtime.python} standard library, nor preinstalled, "
+                f"nor a known PyPI distribution, so loading the script raises ImportError",
+                line=imp.line, column=imp.column,
+                hint=f"Add {top}.py (or a {top}/ folder with __init__.py) to the model folder, beside "
+                f"{path.rpartition('/')[2]}.",
+            )
+            continue
+        if declared_norm is None:
             continue
         undeclared_seen.add(top)
         what = "a Python 3 standard module, available on Python 2 only through" if (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from modeltemplates.sources.base import (
@@ -65,15 +64,20 @@ def open_source(
 
         options = remote or RemoteOptions.make(**remote_options)
         return open_url(str(path), options, archive_limits)
-    given = Path(path)
+    from modeltemplates.sources import localpath
+
+    given = localpath.as_local_path(path)
     if not given.exists():
-        raise FileNotFoundError(f"no such folder or archive: {given}")
+        raise localpath.missing(given)
     if given.is_dir():
-        return FolderSource(given)
+        return FolderSource(localpath.resolve_folder(given))
     if not given.is_file():
-        raise NotADirectoryError(f"not a folder or an archive: {given}")
-    return open_archive(lambda: open(given, "rb"), given.stat().st_size, os.fspath(given), archive_limits,
-                        not_archive=NotADirectoryError)
+        raise localpath.not_a_folder(given)
+    try:
+        return open_archive(lambda: open(given, "rb"), given.stat().st_size, os.fspath(given), archive_limits,
+                            not_archive=NotADirectoryError)
+    except NotADirectoryError:
+        raise localpath.not_a_folder(given) from None
 
 
 def open_archive(

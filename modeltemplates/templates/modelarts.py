@@ -70,6 +70,11 @@ class PyTorchTemplate(Template):
             return None
         return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80" or head[257:262] == b"ustar"
 
+    def deep_check_unavailable(self) -> str | None:
+        from modeltemplates.deepcheck import torch_unavailable
+
+        return torch_unavailable()
+
     def deep_check_model_file(
         self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
     ) -> tuple[Finding, ...]:
