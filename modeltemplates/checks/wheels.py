@@ -23,9 +23,8 @@ from modeltemplates.package import Entry, Package
 __all__ = ["ARCHIVE_SUFFIXES", "PLATFORM_MODEL_DIR", "DeclaredArchive", "declared_archives", "wheel_modules"]
 
 #: Where the platform puts the package folder in its serving container (``self.model_path`` lies in
-#: it); a dependency may name a wheel by this path. Joined from parts: it is the platform's path, not
-#: a developer machine's (tests/test_repository.py looks for those).
-PLATFORM_MODEL_DIR = "/".join(("", "home", "mind", "model", ""))
+#: it); a dependency may name a wheel by this path.
+PLATFORM_MODEL_DIR = "/home/mind/model/"
 
 #: File names pip installs from.
 ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".zip", ".egg", ".tar.bz2")
