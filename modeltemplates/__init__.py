@@ -47,7 +47,7 @@ from modeltemplates.template import ModelFileCheck, ModelSetContext, Template, T
 if TYPE_CHECKING:
     from modeltemplates.batch import validate_many
 
-__version__ = "0.1.0"
+from modeltemplates._version import __version__
 
 
 def __getattr__(name: str) -> object:

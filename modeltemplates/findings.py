@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from modeltemplates._version import TOOL
+
 #: Bumped whenever the JSON form of a report changes incompatibly.
 REPORT_SCHEMA_VERSION = 1
 
@@ -198,6 +200,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
+            "tool": dict(TOOL),
             "template": self.template,
             "root": self.root,
             "ok": self.ok,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
+from modeltemplates._version import TOOL
 from modeltemplates.errors import ModelTemplatesError
 from modeltemplates.findings import Finding, Report, dumps_canonical
 from modeltemplates.package import Entry, Package
@@ -82,6 +83,7 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": MANIFEST_SCHEMA_VERSION,
+            "tool": dict(TOOL),
             "template": self.template,
             "engine": {"name": self.engine, "version": self.engine_version},
             "python": self.python,
