@@ -11,6 +11,7 @@ import pytest
 from tests.builders import PackageBuilder
 
 if TYPE_CHECKING:
+    from tests.s3disk import DiskS3Server
     from tests.s3server import S3Server
 
 #: Reference data committed with the tests (see tests/data/README.md for where each part comes from).
@@ -47,3 +48,14 @@ def s3() -> Iterator[S3Server]:
     from tests.s3server import start
 
     yield from start()
+
+
+@pytest.fixture(scope="session")
+def s3disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiskS3Server]:
+    """A small S3-compatible server on 127.0.0.1 serving a folder from disk (tests/s3disk.py): large
+    objects are files written into a bucket's folder, ranges are streamed from them. It counts the
+    requests and bytes it sends. Buckets as for ``s3``."""
+    pytest.importorskip("s3fs", reason="s3fs (obs extra) is not installed")
+    from tests.s3disk import start
+
+    yield from start(tmp_path_factory.mktemp("s3disk"))
