@@ -70,13 +70,16 @@ def validate_one(
     except (OSError, ValueError) as exc:
         return PackageResult(path=path, template=template.id, title=template.title, error=str(exc))
     try:
-        root = os.fspath(inspection.package.root)
+        package = inspection.package
+        root = (os.fspath(package.root) if package.source is None or package.located.how == "top"
+                else package.source.shown(package.located.root_key))
         report = inspection.report
         if detected is not None:
             report = attrs.evolve(report, facts={**report.facts, "detected": detected})
         result = PackageResult(
             path=path, template=template.id, title=template.title, root=root,
-            located=inspection.package.located.how, base=repository_base(root), report=report, detected=detected,
+            located=package.located.how, base=root if "://" in root else repository_base(root),
+            report=report, detected=detected,
         )
         if config is not None:  # the policy reads suppression comments from the package: keep its source open
             from modeltemplates.policy import apply_to

@@ -115,7 +115,7 @@ def _location_options(p: argparse.ArgumentParser) -> None:
                    "endpoint and checks that the bucket is in that region")
     p.add_argument("--endpoint-url", help="S3/OBS endpoint to use instead of the region's (or AWS_ENDPOINT_URL)")
     p.add_argument("--anonymous", action="store_true", help="read a public bucket without credentials")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                    help="seconds to wait for a connection or an answer from the endpoint (default: 10 and 30)")
 
 
@@ -250,6 +250,16 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for problem in REGISTRY.problems():
         err.write(f"modeltemplates: plugin {shown(problem.entry_point)} skipped: {shown(problem.message)}\n")
     return EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
 
 
 def _jobs(text: str) -> int:

@@ -36,6 +36,7 @@ LIMIT_KEYS: Mapping[str, str] = {
     "max-json-depth": "max_json_depth",
     "max-json-values": "max_json_values",
     "deep-timeout": "deep_timeout",
+    "deep-stream-limit": "deep_stream_limit",
     "max-entries": "package.max_entries",
     "max-depth": "package.max_depth",
     "max-ignore-file-bytes": "package.max_ignore_file_bytes",

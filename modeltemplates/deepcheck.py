@@ -4,15 +4,21 @@ The parent never imports torch. A child interpreter (``sys.executable -I``) runs
 ``torch.load(path, weights_only=True, map_location="cpu")`` (memory-mapped for zip files), lists every
 tensor it finds with the same naming as the static reader, and prints JSON. The child is killed on
 timeout. Any disagreement with the static facts is a finding.
+
+A file that is not on this machine's disk (a member of an archive, an object in a bucket) is streamed
+to the child's standard input, which loads it from memory: nothing is unpacked to disk. Such a file
+is loaded only up to ``stream_limit`` bytes (the child holds all of it); a larger one is MOD036.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO
 
 from modeltemplates.findings import Basis, Finding, Rule, Severity
 from modeltemplates.inspect.torchfile import TorchFileFacts
@@ -55,7 +61,20 @@ TIMEOUT = Rule(
     evidence="Settings.deep_timeout is this tool's bound.",
 )
 
-RULES: tuple[Rule, ...] = (NO_TORCH, LOAD_FAILED, MISMATCH, TIMEOUT)
+NOT_RUN = Rule(
+    "MOD036", "Deep check not run on this file", Severity.WARNING,
+    what="The deep check was asked for, but this model file could not be given to torch: it is in an archive "
+    "or a bucket and larger than the streaming bound, or the template's deep check needs a file on disk.",
+    why="Only the static inspection ran on this file; a requested check that did not run must not read as a pass.",
+    fix="Raise Settings.deep_stream_limit, or run --deep on the unpacked folder.",
+    basis=Basis.NOT_CHECKED,
+    evidence="Settings.deep_stream_limit is this tool's bound (a streamed file is held in the child's memory).",
+)
+
+RULES: tuple[Rule, ...] = (NO_TORCH, LOAD_FAILED, MISMATCH, TIMEOUT, NOT_RUN)
+
+#: Bytes the parent writes to the child at a time when it streams a file.
+_CHUNK = 1 << 20
 
 #: The child's program: load, walk the result like the static reader does, print JSON.
 _CHILD = r"""
@@ -66,7 +85,11 @@ except Exception as exc:
     print(json.dumps({"status": "no-torch", "error": repr(exc)})); sys.exit(0)
 path, use_mmap = sys.argv[1], sys.argv[2] == "1"
 try:
-    obj = torch.load(path, weights_only=True, mmap=use_mmap, map_location="cpu")
+    if path == "-":  # streamed by the parent: load from memory
+        import io
+        obj = torch.load(io.BytesIO(sys.stdin.buffer.read()), weights_only=True, map_location="cpu")
+    else:
+        obj = torch.load(path, weights_only=True, mmap=use_mmap, map_location="cpu")
 except Exception as exc:
     print(json.dumps({"status": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]})); sys.exit(0)
 out, seen, stack = [], set(), [(obj, ())]
@@ -110,32 +133,34 @@ def torch_unavailable(python: str | None = None) -> str | None:
 
 
 def deep_check(
-    file_path: str, facts: TorchFileFacts | Mapping[str, Any] | None, timeout: float = 60.0, *, path: str = ""
+    file_path: str | Callable[[], BinaryIO],
+    facts: TorchFileFacts | Mapping[str, Any] | None,
+    timeout: float = 60.0,
+    *,
+    path: str = "",
 ) -> tuple[Finding, ...]:
-    """Load ``file_path`` with torch in a subprocess and compare with the static ``facts``.
+    """Load the model file with torch in a subprocess and compare with the static ``facts``.
 
-    ``facts`` is a :class:`TorchFileFacts` or its ``to_dict()``; ``path`` is the package-relative path
-    used in findings (default: ``file_path``).
+    ``file_path`` is the file on disk, or an opener of its bytes (a file in an archive or a bucket),
+    which is streamed to the child and read once, start to end. ``facts`` is a
+    :class:`TorchFileFacts` or its ``to_dict()``; ``path`` is the package-relative path used in
+    findings (default: ``file_path``). Errors reading a streamed file propagate to the caller.
     """
-    where = path or file_path
+    where = path or (file_path if isinstance(file_path, str) else "<stream>")
     data = facts.to_dict() if isinstance(facts, TorchFileFacts) else dict(facts or {})
     use_mmap = "1" if data.get("format") == "zip" else "0"
+    streamed = not isinstance(file_path, str)
+    argv = [sys.executable, "-I", "-c", _CHILD, "-" if streamed else str(file_path), use_mmap]
     try:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-c", _CHILD, file_path, use_mmap],
-            capture_output=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        stdout, stderr = _run(argv, None if isinstance(file_path, str) else file_path, timeout)
     except subprocess.TimeoutExpired:
         return (TIMEOUT.finding(where, f"torch.load did not finish within {timeout:g} s (the child was killed)"),)
-    except OSError as exc:
-        return (LOAD_FAILED.finding(where, f"could not start the deep-check interpreter: {exc}"),)
+    except _CannotStart as exc:
+        return (LOAD_FAILED.finding(where, f"could not start the deep-check interpreter: {exc.__cause__}"),)
     try:
-        result = json.loads(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+        result = json.loads(stdout.decode("utf-8", "replace").strip().splitlines()[-1])
     except (ValueError, IndexError):
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         return (LOAD_FAILED.finding(where, f"the deep-check interpreter failed: {tail[0][:500]}"),)
     status = result.get("status")
     if status == "no-torch":
@@ -143,6 +168,62 @@ def deep_check(
     if status != "ok":
         return (LOAD_FAILED.finding(where, f"torch.load(weights_only=True) failed: {result.get('error')}"),)
     return tuple(_compare(where, data, result.get("tensors", [])))
+
+
+class _CannotStart(Exception):
+    """The child interpreter did not start (its OSError is the cause)."""
+
+
+def _run(argv: list[str], feed: Callable[[], BinaryIO] | None, timeout: float) -> tuple[bytes, bytes]:
+    """Run the child, streaming ``feed``'s bytes to its stdin when given; kill it after ``timeout``.
+
+    Raises :class:`subprocess.TimeoutExpired`, :class:`_CannotStart`, or what reading ``feed`` raised.
+    """
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if feed is None else subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise _CannotStart() from exc
+    out: dict[str, bytes] = {}
+    failed: list[BaseException] = []
+
+    def drain(name: str, stream: Any) -> None:
+        out[name] = stream.read()
+
+    def write() -> None:
+        assert proc.stdin is not None and feed is not None
+        try:
+            with feed() as f:
+                while chunk := f.read(_CHUNK):
+                    proc.stdin.write(chunk)
+        except (BrokenPipeError, ValueError):
+            pass  # the child stopped reading (it failed or was killed): its output says why
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
+            proc.kill()
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    threads = [threading.Thread(target=drain, args=("out", proc.stdout), daemon=True),
+               threading.Thread(target=drain, args=("err", proc.stderr), daemon=True)]
+    if feed is not None:
+        threads.append(threading.Thread(target=write, daemon=True))
+    for t in threads:
+        t.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        for t in threads:
+            t.join()
+        raise
+    for t in threads:
+        t.join()
+    if failed:
+        raise failed[0]
+    return out.get("out", b""), out.get("err", b"")
 
 
 def _compare(where: str, data: Mapping[str, Any], loaded: list[list[Any]]) -> list[Finding]:

@@ -103,7 +103,9 @@ class Located:
 
     ``how`` is ``"given"`` (the folder is named ``model``), ``"child"`` (the given folder has none
     of a package's marks and its ``model/`` child has them), ``"marked"`` (the given folder is not
-    named ``model`` but holds a package's marks, so it is the package) or ``"unnamed"`` (neither).
+    named ``model`` but holds a package's marks, so it is the package), ``"unnamed"`` (neither) or
+    ``"top"`` (an archive holding the package's files at its top level, checked as the ``model``
+    folder it unpacks into).
     """
 
     root: PurePath
@@ -240,7 +242,7 @@ def locate(source: PackageSource | str | os.PathLike[str], max_scan: int = 20_00
         if child is not None and child.kind is EntryKind.DIR and not has_package_marks(source):
             return Located(root=source.path_of(child.key), given=given, how="given", root_key=child.key)
         if has_package_marks(source):
-            return Located(root=PurePath(PACKAGE_DIR_NAME), given=given, how="given")
+            return Located(root=PurePath(PACKAGE_DIR_NAME), given=given, how="top")
     if given.name == PACKAGE_DIR_NAME:
         return Located(root=given, given=given, how="given")
     if has_package_marks(source):

@@ -8,8 +8,8 @@ over as open streams so their readers can seek past the weights.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import attrs
 
@@ -49,6 +49,9 @@ class Settings:
     tensorflow: TensorFlowLimits | None = None
     #: Seconds the optional deep check may take per model file.
     deep_timeout: float = 300.0
+    #: Bytes of a model file in an archive or a bucket the deep check streams to torch (the child holds
+    #: them in memory); a larger one is reported as not checked (MOD036).
+    deep_stream_limit: int = 2 << 30
     #: Bounds on reading a package from an archive.
     archive: ArchiveLimits = attrs.field(factory=ArchiveLimits)
     #: Processes that parse Python sources when a package has several large ones (``None``: one
@@ -236,11 +239,8 @@ def inspect_package(
             continue
         findings.extend(checked.findings)
         model_facts[entry.path] = checked.facts
-        local = package.local_path(entry) if deep else None
-        if local is not None:  # the deep check loads a file on disk; archives and buckets are not unpacked
-            findings.extend(template.deep_check_model_file(
-                str(local), checked.facts, settings.deep_timeout, path=entry.path))
-            findings.extend(_verify_crc(package, entry, checked.facts))
+        if deep:
+            findings.extend(_deep_check(template, package, entry, checked.facts, settings))
 
     # Every other file torch, numpy or pickle could load: the same safety scan, by content.
     findings.extend(_scan_data_files(package, layout, facts.get("service"), modules, settings))
@@ -385,21 +385,73 @@ def _model_key(
                      sorted(modules), limits)
 
 
-def _verify_crc(package: Package, entry: Entry, facts: Mapping[str, Any]) -> list[Finding]:
-    """--deep reads the whole model file anyway: check every stored zip member's CRC-32 on the way."""
+def _deep_check(
+    template: Template, package: Package, entry: Entry, facts: Mapping[str, Any], settings: Settings
+) -> list[Finding]:
+    """Load the model file with the real engine; a file on disk by its path, one in an archive or a
+    bucket streamed (never unpacked to disk). The whole file is read either way, so every stored zip
+    member's CRC-32 is checked on the same pass."""
     from modeltemplates.manifest import crc_findings, zip_crc_checkers
 
-    checkers = zip_crc_checkers({entry.path: facts})
-    checker = checkers.get(entry.path)
+    local = package.local_path(entry)
+    if local is not None:
+        found = list(template.deep_check_model_file(str(local), facts, settings.deep_timeout, path=entry.path))
+        return found + _verify_crc(package, entry, facts)
+    from modeltemplates.deepcheck import NOT_RUN
+
+    where = "an archive or a bucket, not on this machine's disk"
+    if not template.deep_check_streams:
+        return [NOT_RUN.finding(entry.path, f"the {template.id} deep check loads files from disk, and this one "
+                                f"is in {where}: only the static inspection ran on it")]
+    if entry.size > settings.deep_stream_limit:
+        return [NOT_RUN.finding(entry.path, f"{entry.size:,} bytes in {where}, more than the deep check streams "
+                                f"(Settings.deep_stream_limit = {settings.deep_stream_limit:,}): only the "
+                                "static inspection ran on it")]
+
+    checker = zip_crc_checkers({entry.path: facts}).get(entry.path)
+
+    def opener() -> BinaryIO:
+        f = package.open(entry, sequential=True)
+        return f if checker is None else _Tee(f, checker.update)  # type: ignore[return-value]
+
+    found = list(template.deep_check_model_file(opener, facts, settings.deep_timeout, path=entry.path))
+    if checker is not None:
+        found += crc_findings({entry.path: checker})
+    return found
+
+
+def _verify_crc(package: Package, entry: Entry, facts: Mapping[str, Any]) -> list[Finding]:
+    """Check every stored zip member's CRC-32 of a model file on disk (one more sequential read)."""
+    from modeltemplates.manifest import crc_findings, zip_crc_checkers
+
+    checker = zip_crc_checkers({entry.path: facts}).get(entry.path)
     if checker is None:
         return []
     try:
-        with package.open(entry) as f:
+        with package.open(entry, sequential=True) as f:
             while chunk := f.read(1 << 20):
                 checker.update(chunk)
     except OSError:
         return []
-    return crc_findings(checkers)
+    return crc_findings({entry.path: checker})
+
+
+class _Tee:
+    """A read-only file that hands every chunk read to ``sink`` as well."""
+
+    def __init__(self, f: BinaryIO, sink: Callable[[bytes], object]) -> None:
+        self._f, self._sink = f, sink
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._f.read(n)
+        self._sink(chunk)
+        return chunk
+
+    def __enter__(self) -> _Tee:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._f.close()
 
 
 def _scan_data_files(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Literal
 
 import attrs
@@ -264,12 +264,18 @@ class Template:
         """Check the model files together, after each was inspected. The base class has nothing to say."""
         return ()
 
+    #: Whether :meth:`deep_check_model_file` also takes an opener of the file's bytes (for model files
+    #: in archives and buckets); when not, such files get a "not checked" finding (MOD036).
+    deep_check_streams: ClassVar[bool] = False
+
     def deep_check_model_file(
-        self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
+        self, file_path: str | Callable[[], BinaryIO], facts: Mapping[str, Any], timeout: float, *, path: str = ""
     ) -> tuple[Finding, ...]:
         """Optionally load the model file with the real engine (in a subprocess). Default: nothing.
 
-        ``file_path`` is the file on disk, ``path`` its package-relative path for findings.
+        ``file_path`` is the file on disk or, when :attr:`deep_check_streams` is true and the file is in
+        an archive or a bucket, a callable opening its bytes for one sequential read. ``path`` is its
+        package-relative path for findings.
         """
         return ()
 

@@ -193,3 +193,41 @@ def test_command_line_reads_a_zip_archive_to_the_end(tmp_path: Path, capsys: pyt
         assert "SVC006" not in out or args[-1] != "text"  # suppressed by the comment read from the archive
     assert main(["manifest", str(archive)]) == 0
     assert '"model_type": "PyTorch"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("mode", "name", "unpack", "pack"), [
+    ("w", "p.tar", "tar xf ../p.tar", "tar cf pkg.tar model"),
+    ("w:gz", "p.tgz", "tar xf ../p.tgz", "tar czf pkg.tar.gz model"),
+    ("w:bz2", "p.tar.bz2", "tar xf ../p.tar.bz2", "tar cjf pkg.tar.bz2 model"),
+    ("w:xz", "p.tar.xz", "tar xf ../p.tar.xz", "tar cJf pkg.tar.xz model"),
+    (None, "p.zip", "unzip ../p.zip", "zip -r pkg.zip model"),
+])
+def test_hints_give_the_commands_of_the_archive_kind(tmp_path: Path, mode: str | None, name: str, unpack: str,
+                                                     pack: str) -> None:
+    flat = {k.removeprefix("model/"): v for k, v in good_members().items()}
+    archive = (make_zip(tmp_path / name, flat) if mode is None
+               else make_tar(tmp_path / name, list(flat.items()), mode))
+    report = PY27.validate(archive)
+    (given,) = report.by_rule("ARC014")
+    (top,) = report.by_rule("ARC011")
+    assert unpack in (given.hint or "") and pack in (top.hint or "")
+    other = "tar" if mode is None else "unzip"
+    assert other not in (given.hint or "") + (top.hint or "")
+
+
+def test_header_of_an_archive_with_the_package_at_its_top(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flat = {k.removeprefix("model/"): v for k, v in good_members().items()}
+    archive = make_zip(tmp_path / "flat.zip", flat)
+    assert main(["validate", str(archive), "--no-cache", "--template", "pytorch-py27"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (f"PyTorch-py27: checking model (the top level of {archive}, as the `model` folder it "
+                     "unpacks into)"), first
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "nan", "inf", "soon"])
+def test_timeout_must_be_a_positive_number_of_seconds(tmp_path: Path, value: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    archive = make_zip(tmp_path / "ok.zip", good_members())
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", str(archive), "--timeout", value])
+    assert stop.value.code == 2 and "--timeout" in capsys.readouterr().err

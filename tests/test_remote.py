@@ -300,3 +300,36 @@ def test_truncated_archives(tmp_path: Path, s3: S3Server, creds: None, capsys: p
     cut_tgz.write_bytes(made["tar.gz"].read_bytes()[: made["tar.gz"].stat().st_size * 2 // 3])
     report = PY27.validate(cut_tgz)
     assert not report.ok and report.by_rule("ARC013")
+
+
+def test_a_prefix_holding_more_than_a_package_is_refused_not_listed_to_the_end(
+        tmp_path: Path, s3: S3Server, creds: None) -> None:
+    """A listing is bounded (RemoteOptions.max_objects): pointing at a bucket's root by mistake
+    must not page through millions of keys into memory."""
+    from modeltemplates.pipeline import inspect_package
+    from modeltemplates.sources import SourceError
+    from modeltemplates.sources.options import RemoteOptions
+
+    s3.upload_folder(build_package(tmp_path), "mt-beijing", f"crowded/{tmp_path.name}/model")
+    url = f"s3://mt-beijing/crowded/{tmp_path.name}"
+    options = RemoteOptions.make(endpoint_url=s3.endpoint, max_objects=3)
+    with pytest.raises(SourceError, match=r"more than 3 objects under this prefix.*RemoteOptions.max_objects"):
+        inspect_package(PY27, url, remote=options)
+    enough = RemoteOptions.make(endpoint_url=s3.endpoint, max_objects=5)  # the package's five files
+    inspection = inspect_package(PY27, url, remote=enough)
+    try:
+        assert inspection.report.ok
+    finally:
+        assert inspection.package.source is not None
+        inspection.package.source.close()
+
+
+def test_reports_name_a_bucket_package_by_its_url(uploaded: str, s3: S3Server, creds: None,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", uploaded, "--endpoint-url", s3.endpoint, "--no-cache")
+    assert code == 0 and out.splitlines()[0].startswith(f"PyTorch-py27: checking {uploaded} ("), out
+    code, out, _ = run(capsys, "validate", uploaded.rpartition("/")[0], "--endpoint-url", s3.endpoint,
+                       "--no-cache", "--format", "sarif", "--template", "pytorch-py27")
+    results = json.loads(out)["runs"][0]["results"]  # LAY025 (the model/ child was checked), REG002
+    assert {r["ruleId"] for r in results} >= {"LAY025"}
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": uploaded} for r in results)

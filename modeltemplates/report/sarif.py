@@ -73,9 +73,12 @@ def fingerprint(package: PackageResult, finding: Finding, occurrence: int) -> st
 
 
 def _location(package: PackageResult, finding: Finding) -> dict[str, Any]:
-    physical: dict[str, Any] = {
-        "artifactLocation": {"uri": quote(package.repo_path(finding.path), safe="/"), "uriBaseId": "%SRCROOT%"},
-    }
+    where = package.repo_path(finding.path)
+    scheme, sep, rest = where.partition("://")
+    # A package in a bucket is named by its absolute URL; a local one relative to the checkout.
+    artifact = ({"uri": f"{scheme}://{quote(rest, safe='/')}"} if sep and scheme.isalnum()
+                else {"uri": quote(where, safe="/"), "uriBaseId": "%SRCROOT%"})
+    physical: dict[str, Any] = {"artifactLocation": artifact}
     if finding.line is not None:
         region: dict[str, Any] = {"startLine": max(1, finding.line)}
         if finding.column is not None:

@@ -25,6 +25,7 @@ _LOCATED = {
     "child": "its `model` subfolder",
     "unnamed": "the folder itself (not named `model`)",
     "marked": "the folder itself: it holds the package's files (not named `model`)",
+    "top": "the top level of {path}, as the `model` folder it unpacks into",
 }
 
 _DIGITS = re.compile(r"\d+")
@@ -71,7 +72,8 @@ def _package_lines(package: PackageResult, options: RenderOptions, paint: _Paint
     if package.error is not None:
         return [f"{paint('path', shown(package.path))}: {paint('error', 'error')}: {shown(package.error)}"]
     if not quiet:
-        where = f" ({_LOCATED.get(package.located, package.located)})" if package.located else ""
+        how = package.located and _LOCATED.get(package.located, package.located).replace("{path}", shown(package.path))
+        where = f" ({how})" if how else ""
         detected = f" [{shown(package.detected)}]" if package.detected else ""
         lines.append(f"{shown(package.title)}: checking {root}{where}{detected}")
     findings = [f for f in package.findings if not quiet or f.severity is Severity.ERROR]

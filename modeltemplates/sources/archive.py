@@ -433,11 +433,11 @@ class ArchiveSource(PackageSource):
     def _root_findings(self, root_key: str) -> builtins.list[Finding]:
         out = [R.ARCHIVE_GIVEN.finding("", f"{self.path_of('').name} is a {self.kind} archive; the platform "
                                        "imports a folder, so unpack it and upload its model folder",
-                                       hint=R.upload_hint(self.path_of("").name, root_key))]
+                                       hint=R.upload_hint(self.path_of("").name, root_key, self.kind))]
         if root_key != "model":
             where = f"its folder '{root_key}'" if root_key else "its top level"
             out.append(R.TOP_FOLDER.finding("", f"the archive holds the package at {where}, not in a top-level "
-                                            "'model' folder", hint=R.top_hint(root_key)))
+                                            "'model' folder", hint=R.top_hint(root_key, self.kind)))
         return out
 
     # -- member streams --------------------------------------------------------------------

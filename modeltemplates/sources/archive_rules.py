@@ -185,16 +185,29 @@ RULES = (ESCAPES, BACKSLASH, DUPLICATE, LINK_ESCAPES, HARDLINK, SPECIAL, ENCRYPT
 SOURCE_RULES = frozenset({ARCHIVE_GIVEN.id})
 
 
-def upload_hint(archive_name: str, root_key: str) -> str:
+def unpack_command(archive_name: str, kind: str) -> str:
+    """The command that unpacks an archive of ``kind`` (``zip``, ``tar``, ``tar.gz``, ...)."""
+    return f"unzip ../{archive_name}" if kind == "zip" else f"tar xf ../{archive_name}"
+
+
+def pack_command(kind: str) -> str:
+    """The command that builds an archive of ``kind`` holding ``model/`` at its top."""
+    if kind == "zip":
+        return "cd parent && zip -r pkg.zip model"
+    flag = {"tar.gz": "z", "tar.bz2": "j", "tar.xz": "J"}.get(kind, "")
+    return f"cd parent && tar c{flag}f pkg.{kind} model"
+
+
+def upload_hint(archive_name: str, root_key: str, kind: str = "zip") -> str:
     folder = root_key or "<folder you unpacked into>"
-    return (f"Unpack it (`mkdir pkg && cd pkg && unzip ../{archive_name}` or `tar xf ../{archive_name}`), then "
+    return (f"Unpack it (`mkdir pkg && cd pkg && {unpack_command(archive_name, kind)}`), then "
             f"upload the folder: `obsutil cp -r -f {folder} obs://<bucket>/<path>/` and select "
             f"obs://<bucket>/<path>/{folder.rpartition('/')[2] if root_key else 'model'} when importing.")
 
 
-def top_hint(root_key: str) -> str:
+def top_hint(root_key: str, kind: str = "zip") -> str:
     if root_key:
         return (f"Upload and select the folder '{root_key}' (renamed to `model` if it is not), or rebuild the "
                 "archive so that `model/` is its only top-level folder.")
     return ("The files are at the archive's top: unpack them into a folder named `model`, upload that folder "
-            "and select it; or rebuild the archive with `cd parent && zip -r pkg.zip model`.")
+            f"and select it; or rebuild the archive with `{pack_command(kind)}`.")

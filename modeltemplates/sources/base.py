@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import os
 from pathlib import Path, PurePath
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, ClassVar
@@ -93,6 +94,10 @@ class PackageSource(abc.ABC):
     @abc.abstractmethod
     def path_of(self, key: str) -> PurePath:
         """A path naming ``key`` for display; its ``name`` is the node's own name."""
+
+    def shown(self, key: str) -> str:
+        """``key`` as a person names it: a path, or for a bucket the URL with its scheme."""
+        return os.fspath(self.path_of(key))
 
     @abc.abstractmethod
     def stat(self, key: str) -> Node | None:

@@ -37,6 +37,8 @@ class RemoteOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     retries: int = 5
+    #: Objects a listing may return before the location is refused as too large to be a package.
+    max_objects: int = 100_000
 
     @classmethod
     def make(

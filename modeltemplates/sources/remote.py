@@ -103,9 +103,12 @@ def _open(fs: Any, scheme: str, path: str, shown: str, *, guard: _Guard, options
         return _WithFindings(source, region_findings, guard)
     with guard:
         try:
-            listing = fs.find(path, withdirs=True, detail=True)
+            listing = (_list_s3(fs, path, shown, options.max_objects) if scheme in S3_SCHEMES
+                       else fs.find(path, withdirs=True, detail=True))
         except FileNotFoundError:
             listing = {}
+    if len(listing) > options.max_objects:
+        raise SourceError(_too_many(shown, options.max_objects))
     if not listing:
         if scheme in S3_SCHEMES:
             with guard:
@@ -123,6 +126,32 @@ def _open(fs: Any, scheme: str, path: str, shown: str, *, guard: _Guard, options
     if scheme in S3_SCHEMES:
         found = _region_findings(fs, path.split("/", 1)[0], options, guard)
     return RemoteSource(fs, scheme, path, shown, listing=listing, options=options, guard=guard, region_findings=found)
+
+
+def _list_s3(fs: Any, path: str, shown: str, limit: int) -> dict[str, dict[str, Any]]:
+    """Every object under the prefix ``path`` (``bucket/key``), page by page, stopping with a
+    :class:`SourceError` past ``limit`` objects: a prefix can hold millions, and a package does not."""
+    bucket, _, key = path.partition("/")
+    request: dict[str, Any] = {"Bucket": bucket, "Prefix": f"{key}/" if key else ""}
+    out: dict[str, dict[str, Any]] = {}
+    while True:
+        page = fs.call_s3("list_objects_v2", **request)
+        for item in page.get("Contents", []):
+            name = f"{bucket}/{item['Key']}"
+            folder = name.endswith("/")  # a folder marker, as consoles and obsutil create them
+            out[name] = {"name": name, "type": "directory" if folder else "file", "size": int(item.get("Size") or 0),
+                         "ETag": item.get("ETag")}
+        if len(out) > limit:
+            raise SourceError(_too_many(shown, limit))
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return out
+        request["ContinuationToken"] = token
+
+
+def _too_many(shown: str, limit: int) -> str:
+    return (f"{shown}: more than {limit:,} objects under this prefix, more than a model package holds; "
+            "point at the package's `model` folder (or raise RemoteOptions.max_objects)")
 
 
 class RemoteSource(PackageSource):
@@ -170,6 +199,9 @@ class RemoteSource(PackageSource):
     def path_of(self, key: str) -> PurePosixPath:
         top = PurePosixPath(self._root)
         return top.joinpath(*key.split("/")) if key else top
+
+    def shown(self, key: str) -> str:
+        return f"{self._shown.rstrip('/')}/{key}" if key else self._shown
 
     def stat(self, key: str) -> Node | None:
         if key == "":
@@ -263,6 +295,9 @@ class _WithFindings(PackageSource):
 
     def path_of(self, key: str) -> PurePosixPath:
         return PurePosixPath(self._inner.path_of(key))
+
+    def shown(self, key: str) -> str:
+        return self._inner.shown(key)
 
     def stat(self, key: str) -> Node | None:
         return self._inner.stat(key)

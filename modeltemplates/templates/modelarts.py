@@ -9,7 +9,7 @@ sit beside it; the model file is mandatory (``resnet50.pth`` in the example, sav
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import attrs
@@ -75,8 +75,10 @@ class PyTorchTemplate(Template):
 
         return torch_unavailable()
 
+    deep_check_streams: ClassVar[bool] = True
+
     def deep_check_model_file(
-        self, file_path: str, facts: Mapping[str, Any], timeout: float, *, path: str = ""
+        self, file_path: str | Callable[[], BinaryIO], facts: Mapping[str, Any], timeout: float, *, path: str = ""
     ) -> tuple[Finding, ...]:
         from modeltemplates.deepcheck import deep_check
 
