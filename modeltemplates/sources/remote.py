@@ -13,8 +13,10 @@ fsspec/s3fs configuration and are never put into a message, a finding or a manif
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
@@ -82,7 +84,7 @@ def open_url(url: str, options: RemoteOptions, archive_limits: ArchiveLimits | N
 def _open(fs: Any, scheme: str, path: str, shown: str, *, guard: _Guard, options: RemoteOptions,
           limits: ArchiveLimits | None) -> PackageSource:
     with guard:
-        info = _info(fs, path)
+        info = _info(fs, path, options.retries)
     if info is not None and info.get("type") == "file":
         etag = info.get("ETag")
         size = int(info.get("size") or 0)
@@ -139,14 +141,21 @@ def _list_s3(fs: Any, path: str, shown: str, limit: int) -> dict[str, dict[str, 
         for item in page.get("Contents", []):
             name = f"{bucket}/{item['Key']}"
             folder = name.endswith("/")  # a folder marker, as consoles and obsutil create them
-            out[name] = {"name": name, "type": "directory" if folder else "file", "size": int(item.get("Size") or 0),
-                         "ETag": item.get("ETag")}
+            out[name] = {**item, "Key": name, "name": name, "type": "directory" if folder else "file",
+                         "size": int(item.get("Size") or 0)}
         if len(out) > limit:
             raise SourceError(_too_many(shown, limit))
         token = page.get("NextContinuationToken")
         if not page.get("IsTruncated") or not token:
-            return out
+            break
         request["ContinuationToken"] = token
+    # What s3fs's own listing does: remember each folder's files, so opening one needs no HEAD.
+    folders: dict[str, list[dict[str, Any]]] = {}
+    for name, info in out.items():
+        if info["type"] == "file":
+            folders.setdefault(name.rpartition("/")[0], []).append(info)
+    fs.dircache.update(folders)
+    return out
 
 
 def _too_many(shown: str, limit: int) -> str:
@@ -399,12 +408,19 @@ def _region_findings(fs: Any, bucket: str, options: RemoteOptions, guard: _Guard
     return (R.BUCKET_REGION.finding("", f"bucket '{bucket}' is in {region_label(location)}, the target region"),)
 
 
-def _info(fs: Any, path: str) -> dict[str, Any] | None:
-    try:
-        info = fs.info(path)
-    except FileNotFoundError:
-        return None
-    return dict(info)
+def _info(fs: Any, path: str, attempts: int = 5) -> dict[str, Any] | None:
+    """The object or folder at ``path``, or ``None``. A throttled HEAD is tried again here: its 503 has
+    no body naming SlowDown, so s3fs does not recognise it as throttling and gives up at once."""
+    for attempt in range(max(1, attempts)):
+        try:
+            return dict(fs.info(path))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno != errno.EBUSY or attempt + 1 >= attempts:  # s3fs's EBUSY is HTTP 503
+                raise
+            time.sleep(min(0.1 * 1.7 ** attempt, 5.0))
+    return None
 
 
 def _check_etag(f: Any, expected: str | None, where: str) -> None:
