@@ -60,6 +60,9 @@ class WireCounter:
     header_bytes: int = 0
     body_bytes: int = 0
     log: list[Request] = attrs.field(factory=list)
+    #: Requests being answered now, and the most at once since the last reset (concurrency).
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     @property
     def bytes_out(self) -> int:
@@ -67,7 +70,7 @@ class WireCounter:
         return self.header_bytes + self.body_bytes
 
     def reset(self) -> None:
-        self.requests = self.header_bytes = self.body_bytes = 0
+        self.requests = self.header_bytes = self.body_bytes = self.max_in_flight = 0
         self.log.clear()
 
     def to(self, path_part: str) -> list[Request]:
@@ -92,6 +95,8 @@ class DiskS3Server:
         self.buckets = dict(BUCKETS if buckets is None else buckets)
         self.access_key = access_key
         self.allow_anonymous = True
+        #: Seconds each object GET waits before answering (a round trip to a far server).
+        self.delay = 0.0
         self.counter = WireCounter()
         self.lock = threading.Lock()
         for bucket in self.buckets:
@@ -152,6 +157,9 @@ class DiskS3Server:
         query = parse_qs(parts.query, keep_blank_values=True)
         bucket, _, key = unquote(parts.path).lstrip("/").partition("/")
         sent = (0, 200, 0)
+        with self.lock:
+            self.counter.in_flight += 1
+            self.counter.max_in_flight = max(self.counter.max_in_flight, self.counter.in_flight)
         try:
             self._authorise(h)
             if bucket not in self.buckets or not self.bucket_dir(bucket).is_dir():
@@ -167,6 +175,7 @@ class DiskS3Server:
             sent = (0, 499, 0)
         header_bytes, status, body_bytes = sent
         with self.lock:
+            self.counter.in_flight -= 1
             self.counter.requests += 1
             self.counter.header_bytes += header_bytes
             self.counter.body_bytes += body_bytes
@@ -299,6 +308,8 @@ class DiskS3Server:
             unwanted = h.headers.get("If-None-Match")
             if unwanted is not None and unwanted.strip() in ("*", etag):
                 return self._send(h, 304, b"", headers)
+            if self.delay and h.command == "GET":
+                time.sleep(self.delay)
             start, end, status = 0, size, 200
             spec = h.headers.get("Range")
             if spec is not None:

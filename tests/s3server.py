@@ -244,13 +244,19 @@ def big_torch_file(path: Path, size: int, *, legacy: bool, tensors: int = 8) -> 
     """A real ``torch.save`` state_dict of ``tensors`` float32 tensors holding ``size`` bytes in all.
 
     The bytes are exactly what ``torch.save`` writes; runs of zeros in the storages (all of them:
-    the tensors are fresh, untouched allocations) become holes, so a 4 GiB model costs a second to
-    write, no disk space and no resident memory.
+    each tensor lies in a fresh anonymous mapping, zeros the kernel never had to store) become holes,
+    so a 4 GiB model costs a second or two to write, no disk space and no resident memory.
     """
+    import mmap
+    import warnings
+
     import torch
 
     per = size // tensors // 4
-    state = {f"layer{i}.weight": torch.empty(per, dtype=torch.float32) for i in range(tensors)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "the given buffer is not writable": it is
+        state = {f"layer{i}.weight": torch.frombuffer(mmap.mmap(-1, per * 4), dtype=torch.float32)
+                 for i in range(tensors)}
     with open(path, "wb") as f:
         out = _HoleWriter(f)
         torch.save(state, out, _use_new_zipfile_serialization=not legacy, pickle_protocol=2)
@@ -263,6 +269,7 @@ class _HoleWriter:
     """A write-only file that seeks over large all-zero writes instead of writing them."""
 
     _PIECE = 16 << 20
+    _SMALL = 64 << 10
 
     def __init__(self, f: Any) -> None:
         self.f = f
@@ -272,15 +279,11 @@ class _HoleWriter:
         import numpy as np
 
         view = memoryview(data).cast("B")
-        if len(view) < self._PIECE:
-            self.f.seek(self.pos)
-            self.f.write(view)
-        else:
-            for i in range(0, len(view), self._PIECE):
-                piece = view[i : i + self._PIECE]
-                if np.frombuffer(piece, dtype=np.uint8).any():
-                    self.f.seek(self.pos + i)
-                    self.f.write(piece)
+        for i in range(0, len(view), self._PIECE):
+            piece = view[i : i + self._PIECE]
+            if len(piece) < self._SMALL or np.frombuffer(piece, dtype=np.uint8).any():
+                self.f.seek(self.pos + i)
+                self.f.write(piece)
         self.pos += len(view)
         return len(view)
 

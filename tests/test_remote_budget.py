@@ -36,16 +36,17 @@ def _room_for(folder: Path, size: int) -> str | None:
 @pytest.fixture
 def big_package(request: pytest.FixtureRequest, s3disk: DiskS3Server) -> tuple[str, Path]:
     """A package with a large model, written into the served bucket; removed afterwards."""
-    size_name, legacy = request.param
+    size_name, legacy, *more = request.param
+    tensors = more[0] if more else 8
     size = SIZES[size_name]
-    top = s3disk.bucket_dir("mt-beijing") / "budget" / f"{size_name}-{'legacy' if legacy else 'zip'}"
+    top = s3disk.bucket_dir("mt-beijing") / "budget" / f"{size_name}-{tensors}-{'legacy' if legacy else 'zip'}"
     top.mkdir(parents=True)
     request.addfinalizer(lambda: shutil.rmtree(top, ignore_errors=True))
     why = _room_for(top, size)
     if why is not None:
         pytest.skip(why)
     folder = build_package(top)
-    big_torch_file(folder / "resnet.pth", size, legacy=legacy)
+    big_torch_file(folder / "resnet.pth", size, legacy=legacy, tensors=tensors)
     return f"mt-beijing/budget/{top.name}/model", folder / "resnet.pth"
 
 
@@ -78,3 +79,43 @@ def test_large_model_costs_metadata_not_size(
     # Text files are read once each.
     texts = [r.path for r in counted.log if r.path.endswith((".py", "config.json"))]
     assert len(texts) == len(set(texts))
+
+
+#: A resnet50-like state_dict has about 160 tensors.
+MANY = 160
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("big_package", [("1G", True, MANY), ("1G", False, MANY)], ids=["legacy", "zip"],
+                         indirect=True)
+def test_many_tensors_cost_one_small_request_each(
+    big_package: tuple[str, Path], s3disk: DiskS3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each storage costs one small ranged GET (its 8-byte header, or its zip member's local header)
+    plus its share of the pickle; the GETs for the storages go out together, not one round trip
+    after another (the server answers each after a pause, so they can be seen overlapping)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    prefix, _ = big_package
+    legacy = "legacy" in prefix
+    s3disk.counter.reset()
+    s3disk.delay = 0.01
+    try:
+        report = PY27.validate(f"obs://{prefix}", region="cn-north-4", endpoint_url=s3disk.endpoint)
+    finally:
+        s3disk.delay = 0.0
+    counted = s3disk.counter
+    assert report.ok if legacy else {f.rule for f in report.errors} <= {"MOD010"}, report.errors
+    assert report.facts["model_files"]["resnet.pth"]["totals"]["tensors"] == MANY
+    model = counted.to("/resnet.pth")
+    others = len(counted.log) - len(model)
+    # The package's other requests: listing, location, three text files (and labels.json sniffed).
+    assert others <= 10, counted.log
+    # One request per storage header, plus at most 16 for the file's ends, pickles and directory.
+    assert MANY <= len(model) <= MANY + 16, model
+    # Per request about 300 bytes of response headers and a body of 8 bytes (legacy) or the local
+    # header of 30 bytes + the member's name (zip); the pickles and the zip directory hold some
+    # 100-400 bytes per tensor: 1 KiB per tensor bounds them, and 64 KiB the rest.
+    assert sum(r.header_bytes + r.body_bytes for r in model) < (64 << 10) + MANY * 1024
+    assert max(r.body_bytes for r in model) <= 128 << 10
+    assert counted.max_in_flight > 1  # the storage headers were fetched concurrently

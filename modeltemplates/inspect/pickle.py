@@ -284,9 +284,12 @@ class _Input:
     """Bounded, buffered reads from ``f`` between ``pos`` and ``end`` (absolute offsets)."""
 
     _CHUNK = 1 << 16
+    #: The first read is small: most pickles of a model file are (a remote file pays per byte).
+    _FIRST_CHUNK = 1 << 12
 
     def __init__(self, f: BinaryIO, pos: int, end: int) -> None:
         self._f = f
+        self._chunk = self._FIRST_CHUNK
         self.end = end
         self._buf = b""
         self._bstart = pos
@@ -306,7 +309,8 @@ class _Input:
         if have >= need:
             return
         start = self._bstart + len(self._buf)
-        want = min(max(need - have, self._CHUNK), self.end - start)
+        want = min(max(need - have, self._chunk), self.end - start)
+        self._chunk = self._CHUNK
         self._f.seek(start)
         more = self._f.read(want)
         if len(more) < need - have:

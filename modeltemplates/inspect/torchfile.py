@@ -584,6 +584,7 @@ class _Reader:
             raise TorchFileError("corrupt", "the legacy storage-key pickle is not a list of strings", offset=pos)
         out: list[StorageFacts] = []
         seen: set[str] = set()
+        _read_ahead(self.f, self.legacy_header_spans(keys, pos))
         for key in keys:
             if key in seen:
                 self.problem("duplicate-storage-key", f"storage {key!r} is listed twice")
@@ -623,6 +624,17 @@ class _Reader:
                 out.append(_storage_fact(st, None))
         self.trailing(pos, len(self.pickles), "after the storages")
         return out
+
+    def legacy_header_spans(self, keys: list[str], pos: int) -> list[tuple[int, int]]:
+        """Where each storage's 8-byte header lies if the pickles tell the truth (a read-ahead hint)."""
+        spans = []
+        for key in dict.fromkeys(keys):
+            st = self.storages.get(key)
+            if st is None or st.numel < 0 or pos + 8 > self.size:
+                break
+            spans.append((pos, 8))
+            pos += 8 + st.numel * st.itemsize
+        return spans
 
     # -- zip --------------------------------------------------------------------------------
 
@@ -705,10 +717,14 @@ class _Reader:
 
     def check_eocd(self) -> None:
         """Refuse oversized central directories before ``zipfile`` reads them into memory."""
-        tail_len = min(self.size, 22 + 65535)
-        self.f.seek(self.size - tail_len)
-        tail = self.f.read(tail_len)
-        at = tail.rfind(b"PK\x05\x06")
+        # The record is 22 bytes plus a comment of up to 64 KiB: look in the last 4 KiB first (a
+        # remote file pays for what is read), then in all the bytes it can lie in.
+        for tail_len in (min(self.size, 4096), min(self.size, 22 + 65535)):
+            self.f.seek(self.size - tail_len)
+            tail = self.f.read(tail_len)
+            at = tail.rfind(b"PK\x05\x06")
+            if at >= 20 or (at >= 0 and tail_len == self.size):  # with the zip64 locator before it
+                break
         if at < 0 or at + 22 > len(tail):
             raise TorchFileError("corrupt", "no zip end-of-central-directory record: truncated or not a zip")
         count, cd_size, cd_offset = struct.unpack("<10xHII", tail[at : at + 20])
@@ -735,6 +751,7 @@ class _Reader:
         """Local headers present and named as in the directory; members inside the file, not overlapping."""
         spans: list[tuple[int, int, str]] = []
         out = []
+        _read_ahead(self.f, [(i.header_offset, 30 + len(i.filename.encode("utf-8"))) for i in infos])
         for info in infos:
             name = info.filename
             if info.flag_bits & 0x1:
@@ -972,6 +989,13 @@ class _Reader:
             }
             pos += need
         return out
+
+
+def _read_ahead(f: BinaryIO, spans: list[tuple[int, int]]) -> None:
+    """Tell a file that can use it (a remote one) which ``(start, length)`` spans are read next."""
+    hint = getattr(f, "prefetch", None)
+    if spans and callable(hint):
+        hint(spans)
 
 
 def _tar_members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:

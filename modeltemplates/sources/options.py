@@ -27,10 +27,13 @@ class RemoteOptions:
     region: str | None = None
     endpoint_url: str | None = None
     storage_options: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen, repr=False)
-    #: Read size of the block cache used for random access (model files, text files).
+    #: Random access (model files, text files): a read far from the previous one fetches at least
+    #: ``small_read`` bytes, reads that follow on fetch twice as much as the fetch before (up to
+    #: half the cache); each open file keeps at most ``block_size * max_blocks`` bytes of what
+    #: was fetched (see ``sources/rangecache.py``).
     block_size: int = 64 << 10
-    #: Blocks the cache keeps per open file.
     max_blocks: int = 32
+    small_read: int = 4 << 10
     #: Read size for sequential reads (hashing).
     stream_block_size: int = 8 << 20
     #: Seconds to connect and to wait for a read; attempts per request (throttling included).

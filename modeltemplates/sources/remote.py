@@ -91,10 +91,9 @@ def _open(fs: Any, scheme: str, path: str, shown: str, *, guard: _Guard, options
 
         def opener() -> BinaryIO:
             with guard:
-                f = fs.open(path, "rb", block_size=options.block_size, cache_type="blockcache",
-                            cache_options={"maxblocks": options.max_blocks})
+                f = fs.open(path, "rb", block_size=options.block_size, cache_type="none")
             _check_etag(f, etag, shown)
-            return _Guarded(f, guard)  # type: ignore[return-value]
+            return _Guarded(_ranged(f, options), guard)  # type: ignore[return-value]
 
         from modeltemplates.sources import open_archive
 
@@ -244,14 +243,15 @@ class RemoteSource(PackageSource):
             if sequential:
                 f = self._fs.open(path, "rb", block_size=opts.stream_block_size, cache_type="readahead")
             else:
-                f = self._fs.open(path, "rb", block_size=opts.block_size, cache_type="blockcache",
-                                  cache_options={"maxblocks": opts.max_blocks})
+                f = self._fs.open(path, "rb", block_size=opts.block_size, cache_type="none")
         try:
             _check_etag(f, info.get("ETag"), key)
         except ObjectChanged:
             f.close()
             self._note_changed(key)
             raise
+        if not sequential:
+            f = _ranged(f, opts)
         return _Guarded(f, self._guard, on_change=lambda: self._note_changed(key))  # type: ignore[return-value]
 
     def findings(self, root_key: str) -> tuple[Finding, ...]:
@@ -423,6 +423,13 @@ def _info(fs: Any, path: str, attempts: int = 5) -> dict[str, Any] | None:
     return None
 
 
+def _ranged(f: Any, options: RemoteOptions) -> Any:
+    """Random access to a remote file: reads sized to what is asked (see ``rangecache``)."""
+    from modeltemplates.sources.rangecache import over_fsspec_file
+
+    return over_fsspec_file(f, small=options.small_read, capacity=options.block_size * options.max_blocks)
+
+
 def _check_etag(f: Any, expected: str | None, where: str) -> None:
     details = getattr(f, "details", None)
     now = details.get("ETag") if isinstance(details, dict) else None
@@ -541,6 +548,12 @@ class _Guarded:
 
     def tell(self) -> int:
         return self._f.tell()  # type: ignore[no-any-return]
+
+    def prefetch(self, spans: list[tuple[int, int]]) -> None:
+        """A read-ahead hint: the ``(start, length)`` spans to be read next (see ``rangecache``)."""
+        hint = getattr(self._f, "prefetch", None)
+        if hint is not None:
+            self._call(hint, spans)
 
     def seekable(self) -> bool:
         return True
