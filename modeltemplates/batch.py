@@ -61,9 +61,9 @@ def validate_one(
             detection = detect(path, settings=settings, cache=cache, location=location)
         except (OSError, ValueError) as exc:
             return PackageResult(path=path, template="", title="", error=str(exc))
-        if detection.best is None:
-            return PackageResult(path=path, template="", title="", error="no template is registered")
-        template, detected = get_template(detection.best.template), detection.summary()
+        if detection.chosen is None:
+            return PackageResult(path=path, template="", title="", error=f"{detection.summary()}; pass --template ID")
+        template, detected = get_template(detection.chosen.template), detection.summary()
     try:
         inspection = template.inspect(path, io_mode=io_mode, deep=deep, settings=settings, cache=cache,
                                       **dict(location or {}))

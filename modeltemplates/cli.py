@@ -380,10 +380,10 @@ def _one_manifest(path: str, config: Config, target: str | None, args: argparse.
         from modeltemplates.detect import detect
 
         detection = detect(path, settings=config.settings(), cache=_cache(args), location=_location(args))
-        if detection.best is None:
-            err.write("modeltemplates: no template is registered\n")
+        if detection.chosen is None:
+            err.write(f"modeltemplates: {shown(path)}: {shown(detection.summary())}; pass --template ID\n")
             return EXIT_USAGE
-        template = get_template(detection.best.template)
+        template = get_template(detection.chosen.template)
         err.write(f"modeltemplates: {shown(path)}: no --template given: {shown(detection.summary())}\n")
     else:
         template = get_template(config.template)

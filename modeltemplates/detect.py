@@ -132,10 +132,14 @@ class Fit:
     score: int
     evidence: tuple[str, ...] = ()
     against: tuple[Finding, ...] = ()
+    #: Whether any evidence names this template's engine (a model file, the service base class,
+    #: config.json's model_type); without it the template is no fit, whatever its rank.
+    engine_evidence: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {"template": self.template, "title": self.title, "score": self.score,
-                "evidence": list(self.evidence), "against": [f.to_dict() for f in self.against]}
+                "evidence": list(self.evidence), "against": [f.to_dict() for f in self.against],
+                "engine_evidence": self.engine_evidence}
 
 
 class PackageSurvey:
@@ -291,6 +295,13 @@ class Detection:
         return self.fits[0] if self.fits else None
 
     @property
+    def chosen(self) -> Fit | None:
+        """The best fit when anything names its engine; ``None`` when nothing fits (an empty folder,
+        a script alone that any template would parse)."""
+        best = self.best
+        return best if best is not None and best.engine_evidence else None
+
+    @property
     def runner_up(self) -> Fit | None:
         return self.fits[1] if len(self.fits) > 1 else None
 
@@ -303,6 +314,9 @@ class Detection:
         best, second = self.best, self.runner_up
         if best is None:
             return "no template is registered"
+        if self.chosen is None:
+            return (f"no template fits: nothing in the package names an engine (no model file, service base "
+                    f"class or config.json model_type of any registered template; best score {best.score})")
         line = f"detected {best.title} (score {best.score})"
         if second is not None:
             line += f"; runner-up {second.title} (score {second.score})"
@@ -311,7 +325,7 @@ class Detection:
         return line
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "best": self.best.template if self.best else None,
+        return {"root": self.root, "best": self.chosen.template if self.chosen else None,
                 "runner_up": self.runner_up.template if self.runner_up else None, "tie": self.tie,
                 "tie_rule": TIE_RULE, "fits": [f.to_dict() for f in self.fits]}
 
@@ -377,6 +391,7 @@ def default_fit(template: Template, survey: PackageSurvey) -> Fit:
     from modeltemplates.engines import BASE_CLASSES, engine_spec
 
     score = 0
+    named = False  # evidence naming this engine
     evidence: list[str] = []
     against: list[Finding] = []
     layout = template.layout
@@ -385,6 +400,7 @@ def default_fit(template: Template, survey: PackageSurvey) -> Fit:
         verdict = template.recognize_model_file(e.name, survey.head(e))
         if verdict is True:
             score += 4
+            named = True
             evidence.append(f"{e.path}: {template.engine} model file (by content)")
         elif verdict is False:
             score -= 4
@@ -392,6 +408,7 @@ def default_fit(template: Template, survey: PackageSurvey) -> Fit:
                 e.path, f"named like a {template.engine} model file, but its content is not"))
         else:
             score += 2
+            named = True
             evidence.append(f"{e.path}: {template.engine} model file (by name only)")
     if not model_files:
         score -= 8
@@ -407,6 +424,7 @@ def default_fit(template: Template, survey: PackageSurvey) -> Fit:
     if spec is not None and bases:
         if spec.qualified_base in bases or spec.base_class in {b.rsplit(".", 1)[-1] for b in bases}:
             score += 3
+            named = True
             evidence.append(f"customize_service.py derives from {spec.base_class} ({template.engine})")
         else:
             others = sorted({f"{b.rsplit('.', 1)[-1]} ({'/'.join(BASE_CLASSES[b])})" for b in bases
@@ -436,6 +454,7 @@ def default_fit(template: Template, survey: PackageSurvey) -> Fit:
         if isinstance(model_type, str):
             if model_type.casefold() == template.engine.casefold():
                 score += 3
+                named = True
                 evidence.append(f"config.json model_type {model_type!r}")
             else:
                 score -= 4
@@ -452,4 +471,4 @@ def default_fit(template: Template, survey: PackageSurvey) -> Fit:
                     "config.json", f"runtime is {runtime!r}; this template runs "
                     f"{' or '.join(template.runtime.platform_runtimes)}"))
     return Fit(template=template.id, title=template.title, score=score, evidence=tuple(evidence),
-               against=tuple(against))
+               against=tuple(against), engine_evidence=named)

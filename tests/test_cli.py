@@ -57,7 +57,7 @@ def test_validate_parent_folder_says_which_folder(capsys: pytest.CaptureFixture[
 
 def test_validate_broken_package_exits_1_with_json(pkg: PackageBuilder, capsys: pytest.CaptureFixture[str]) -> None:
     pkg.write("customize_service.py", "x = f'{1}'\n")
-    code, out, _ = run(capsys, "validate", str(pkg.root), "--format", "json")
+    code, out, _ = run(capsys, "validate", str(pkg.root), "--format", "json", "--template", "pytorch-py37")
     assert code == 1
     data = json.loads(out)
     assert data["ok"] is False
@@ -84,8 +84,27 @@ def test_manifest_to_stdout_and_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_manifest_of_broken_package_exits_1(pkg: PackageBuilder, capsys: pytest.CaptureFixture[str]) -> None:
     pkg.write("notes.txt", "no model here")
-    code, out, err = run(capsys, "manifest", str(pkg.root))
+    code, out, err = run(capsys, "manifest", str(pkg.root), "--template", "pytorch-py27")
     assert code == 1 and out == "" and "LAY002" in err
+
+
+@pytest.mark.parametrize("files", [{}, {"notes.txt": "no model here"}, {"customize_service.py": "x = 1\n"}],
+                         ids=["empty", "notes", "plain-script"])
+def test_without_a_template_a_package_that_names_no_engine_is_not_guessed(
+        pkg: PackageBuilder, files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Every template scores the same on such a folder: the tie rule would pick one at random-looking,
+    and its findings (no .caffemodel, ...) would mislead. The tool says nothing fits and asks."""
+    for name, text in files.items():
+        pkg.write(name, text)
+    for command in ("validate", "manifest"):
+        code, out, err = run(capsys, command, str(pkg.root))
+        said = out + err
+        assert code == 2 and "no template fits" in said and "--template" in said and "Traceback" not in said
+    code, out, _ = run(capsys, "detect", str(pkg.root), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["best"] is None and not any(f["engine_evidence"] for f in data["fits"])
+    code, out, _ = run(capsys, "validate", str(pkg.root), "--template", "pytorch-py27")
+    assert code == 1 and "LAY002" in out
 
 
 def test_rules_markdown_matches_docs(capsys: pytest.CaptureFixture[str]) -> None:
