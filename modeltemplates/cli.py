@@ -247,6 +247,14 @@ def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for t in templates:
             out.write(f"{t.id:<16} {t.title:<16} {t.engine} {t.engine_version}, Python {t.python}, "
                       f"I/O mode {t.default_io_mode}{' (overridable)' if t.io_mode_overridable else ''}\n")
+    if not templates and (args.engine or args.python or args.io_mode):
+        every = list_templates()
+        known = {"--engine": sorted({t.engine for t in every}), "--python": sorted({t.python for t in every})}
+        given = {"--engine": args.engine, "--python": args.python, "--io-mode": args.io_mode}
+        said = "; ".join(f"{flag} takes {', '.join(known[flag])}" for flag, value in given.items()
+                         if value and flag in known)
+        err.write(f"modeltemplates: no template matches {shown(' '.join(f'{k} {v}' for k, v in given.items() if v))}"
+                  + (f" ({shown(said)})" if said else "") + "\n")
     for problem in REGISTRY.problems():
         err.write(f"modeltemplates: plugin {shown(problem.entry_point)} skipped: {shown(problem.message)}\n")
     return EXIT_OK

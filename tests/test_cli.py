@@ -28,6 +28,8 @@ def test_list_and_filters(capsys: pytest.CaptureFixture[str]) -> None:
     assert [t["id"] for t in json.loads(out)] == ["pytorch-py27"]
     code, out, _ = run(capsys, "list", "--python", "2.7", "--json")
     assert {"pytorch-py27", "mxnet-py27", "tensorflow-py27"} <= {t["id"] for t in json.loads(out)}
+    code, out, err = run(capsys, "list", "--engine", "torch")  # the engine is PyTorch: say so, not nothing
+    assert code == 0 and out == "" and "no template matches --engine torch" in err and "PyTorch" in err
 
 
 def test_describe_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
