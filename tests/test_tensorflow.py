@@ -125,6 +125,16 @@ def test_empty_variables_folder(tmp_path: Path) -> None:
     assert tf_errors(report) == {"TFM020"}
 
 
+def test_variables_as_a_file_is_named_as_such(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(TF / "tf18_savedmodel/model", model)
+    shutil.rmtree(model / "variables")
+    (model / "variables").write_text("not a folder\n")
+    report = modeltemplates.get_template("tensorflow-py27").validate(model)
+    (finding,) = report.by_rule("TFM020")
+    assert finding.path == "variables" and "'variables' is a file" in finding.message
+
+
 def test_saved_model_facts_and_manifest(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(TF / "tf18_savedmodel/model", model)

@@ -684,11 +684,15 @@ def check_package(
     index_path = posixpath.join(folder, "variables", "variables.index")
     index_size = files.size(index_path)
     if index_size is None:
-        in_vars = [p for p in all_paths if p.startswith(posixpath.join(folder, "variables") + "/")]
-        state = (f"'variables/' holds only {_listed(in_vars, 5)}" if in_vars
-                 else "there is no 'variables/' folder (or it is empty)")
-        findings.append(NO_VARIABLES.finding(index_path, f"the graph restores {len(restores)} variables from "
-                                                         f"variables/variables, but {state}"))
+        variables = posixpath.join(folder, "variables")
+        in_vars = [p for p in all_paths if p.startswith(variables + "/")]
+        if files.size(variables) is not None:  # a file where the folder should be
+            where, state = variables, "'variables' is a file, not the folder TensorFlow reads the bundle from"
+        else:
+            where, state = index_path, (f"'variables/' holds only {_listed(in_vars, 5)}" if in_vars
+                                        else "there is no 'variables/' folder (or it is empty)")
+        findings.append(NO_VARIABLES.finding(where, f"the graph restores {len(restores)} variables from "
+                                                    f"variables/variables, but {state}"))
         return tuple(findings), facts
     try:
         bundle = bd.read_bundle_index(files.read(index_path, limits.bundle.max_index_bytes + 1), limits.bundle)
