@@ -63,6 +63,9 @@ class WireCounter:
     #: Requests being answered now, and the most at once since the last reset (concurrency).
     in_flight: int = 0
     max_in_flight: int = 0
+    #: Bumped by each reset: a request that arrived before a reset is not counted after it (the
+    #: client can see a response, and reset, before the server thread has recorded that response).
+    generation: int = 0
 
     @property
     def bytes_out(self) -> int:
@@ -72,6 +75,7 @@ class WireCounter:
     def reset(self) -> None:
         self.requests = self.header_bytes = self.body_bytes = self.max_in_flight = 0
         self.log.clear()
+        self.generation += 1
 
     def to(self, path_part: str) -> list[Request]:
         """The logged requests whose path contains ``path_part``."""
@@ -150,6 +154,8 @@ class DiskS3Server:
     # -- requests ---------------------------------------------------------------------------------
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            generation = self.counter.generation
         length = int(h.headers.get("Content-Length") or 0)
         if length:
             h.rfile.read(length)
@@ -176,6 +182,8 @@ class DiskS3Server:
         header_bytes, status, body_bytes = sent
         with self.lock:
             self.counter.in_flight -= 1
+            if self.counter.generation != generation:
+                return
             self.counter.requests += 1
             self.counter.header_bytes += header_bytes
             self.counter.body_bytes += body_bytes
