@@ -89,7 +89,7 @@ def test_prefetched_spans_come_in_one_batch_and_are_read_from_the_cache() -> Non
     obj = Object()
     f = obj.reader()
     spans = [(10_000 * i + 5, 44) for i in range(1, 90)]
-    f.prefetch([*spans, (len(BLOB) + 5, 8), (-1, 8), (20, 0)])  # outside or empty: left out
+    f.prefetch([*spans, (len(BLOB) + 5, 8), (-1, 8), (20, 0), (30, 5000)])  # outside, empty, long: left out
     assert obj.batches == [89] and len(obj.requests) == 89
     for start, length in spans:
         f.seek(start)
@@ -97,6 +97,19 @@ def test_prefetched_spans_come_in_one_batch_and_are_read_from_the_cache() -> Non
     assert len(obj.requests) == 89  # nothing more fetched
     f.prefetch(spans)  # cached already: no request
     assert obj.batches == [89]
+
+
+def test_many_announced_spans_come_in_batches_as_the_reads_reach_them() -> None:
+    obj = Object()
+    f = obj.reader()
+    spans = [(100 * i + 7, 8) for i in range(10_000)]
+    f.prefetch(spans)
+    assert obj.batches == [256]
+    for start, length in spans:
+        f.seek(start)
+        assert f.read(length) == BLOB[start : start + length]
+    assert obj.batches == [256] * 39 + [16] and len(obj.requests) == 10_000
+    assert f._held <= 2 << 20
 
 
 def test_a_failed_prefetch_is_only_a_lost_hint() -> None:

@@ -8,7 +8,7 @@ the previous fetch to twice that fetch (up to ``max_window``). Sequential readin
 few, large requests, while a far 8-byte read costs a few KiB.
 
 A reader that knows where its next small reads lie (the storage headers, the zip local headers) can
-announce them with :meth:`RangeReader.prefetch`; they are fetched together (concurrently, when the
+announce them with :meth:`RangeReader.prefetch`; they are fetched in batches (concurrently, when the
 file system can) and kept until read, so the round trips do not add up one after another.
 
 Fetched spans are kept in a least-recently-used cache of at most ``capacity`` bytes. One reader is
@@ -27,8 +27,10 @@ Fetch = Callable[[int, int], bytes]
 #: ``fetch_many([(start, end), ...])``: the same for several spans, in order.
 FetchMany = Callable[[Sequence[tuple[int, int]]], Sequence[bytes]]
 
-#: At most this many spans are fetched for one :meth:`RangeReader.prefetch` call.
-MAX_PREFETCH_SPANS = 4096
+#: Announced spans are fetched in batches of this many (the next when the reads reach it).
+PREFETCH_BATCH = 256
+#: At most this many announced spans are remembered per file.
+MAX_PLANNED_SPANS = 1 << 16
 
 
 class RangeReader:
@@ -61,6 +63,10 @@ class RangeReader:
         self._spans: OrderedDict[int, bytes] = OrderedDict()
         self._starts: list[int] = []
         self._held = 0
+        #: Spans announced by :meth:`prefetch` ([start, end), in reading order); start -> index of
+        #: those not fetched yet.
+        self._planned: list[tuple[int, int]] = []
+        self._plan_at: dict[int, int] = {}
         #: Requests made and bytes fetched (for tests and benchmarks).
         self.requests = 0
         self.fetched = 0
@@ -128,27 +134,34 @@ class RangeReader:
     # -- read-ahead hints ---------------------------------------------------------------------
 
     def prefetch(self, spans: Iterable[tuple[int, int]]) -> None:
-        """Fetch the ``(start, length)`` spans the reader will read soon, together; a hint only.
+        """Announce the ``(start, length)`` spans the reader will read next, in that order; a hint.
 
-        Spans already cached, empty or outside the file are left out; at most
-        :data:`MAX_PREFETCH_SPANS` spans and half the cache's capacity are fetched. Any failure is
-        ignored: the reads then fetch, and report errors, on their own.
+        The first :data:`PREFETCH_BATCH` are fetched now, together; each later batch when a read
+        reaches its first span. Spans empty, outside the file or longer than ``small`` are left
+        out; at most :data:`MAX_PLANNED_SPANS` are remembered. A failed batch is only a lost hint:
+        the reads then fetch, and report errors, on their own.
         """
-        wanted: list[tuple[int, int]] = []
-        budget = self._capacity // 2
+        planned: list[tuple[int, int]] = []
         for start, length in spans:
             end = min(self.size, start + max(0, length))
-            if start < 0 or end <= start or self._covered(start, end):
+            if start < 0 or end <= start or end - start > self._small:
                 continue
-            if wanted and start <= wanted[-1][1]:
-                if end > wanted[-1][1]:
-                    wanted[-1] = (wanted[-1][0], end)
+            if planned and planned[-1][0] <= start <= planned[-1][1]:
+                planned[-1] = (planned[-1][0], max(end, planned[-1][1]))
                 continue
-            if len(wanted) >= MAX_PREFETCH_SPANS or budget < end - start:
+            if len(planned) >= MAX_PLANNED_SPANS:
                 break
-            budget -= end - start
-            wanted.append((start, end))
-        wanted = [(s, e) for s, e in wanted if not self._overlaps(s, e)]
+            planned.append((start, end))
+        self._planned = planned
+        self._plan_at = {s: i for i, (s, _) in enumerate(planned)}
+        if planned:
+            self._fetch_planned(0)
+
+    def _fetch_planned(self, index: int) -> None:
+        chunk = self._planned[index : index + PREFETCH_BATCH]
+        for start, _ in chunk:
+            self._plan_at.pop(start, None)  # tried once, whatever happens
+        wanted = [(s, e) for s, e in chunk if not self._overlaps(s, e)]
         if not wanted:
             return
         try:
@@ -180,6 +193,10 @@ class RangeReader:
                     parts.append(take)
                     pos += len(take)
                     continue
+            planned = self._plan_at.get(pos)
+            if planned is not None:  # the reads reached the next batch of announced spans
+                self._fetch_planned(planned)
+                continue
             following = self._starts[i + 1] if i + 1 < len(self._starts) else self.size
             gap_end = min(end, following)
             got = self._fill(pos, gap_end, following)
