@@ -292,13 +292,3 @@ class _HoleWriter:
 
     def flush(self) -> None:
         self.f.flush()
-
-
-def upload_big(server: S3Server, path: Path, bucket: str, key: str) -> None:
-    """Upload a large file in 64 MiB parts (fewer, larger requests to the local server)."""
-    from boto3.s3.transfer import TransferConfig
-
-    config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=64 << 20, max_concurrency=2)
-    # moto joins the parts of a large upload while the client waits for the answer: wait long.
-    client = server.client(BUCKETS.get(bucket, "cn-north-4"), read_timeout=1800)
-    client.upload_file(str(path), bucket, key, Config=config)
