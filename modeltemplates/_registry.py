@@ -7,7 +7,6 @@ loaded lazily, once, the first time a lookup or listing needs them.
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -149,6 +148,8 @@ class TemplateRegistry:
             return tuple(self._problems)
 
     def _suggest(self, key: str) -> tuple[str, ...]:
+        import difflib
+
         close = difflib.get_close_matches(key, list(self._by_name), n=5, cutoff=0.5)
         ids: list[str] = []
         for name in close:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
+import importlib
 import json
 import os
 import sys
@@ -70,6 +70,43 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(os.path.expanduser(value))
 
 
+def _builtin_sha256() -> Any:
+    """CPython's own SHA-256 (``_sha2`` from 3.12, ``_sha256`` before), or ``None``."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return importlib.import_module(name).sha256
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+class _Sha256:
+    """SHA-256 objects: CPython's built-in implementation for the first bytes a process hashes,
+    OpenSSL's (``hashlib``) after that. Loading ``hashlib`` costs about as much as a re-run of a
+    typical package spends on everything else of its own, while the built-in one is several times
+    slower per byte: the digests are the same either way."""
+
+    def __init__(self, budget: int) -> None:
+        self._lock = threading.Lock()
+        self._builtin = _builtin_sha256()
+        self._left = budget
+
+    def __call__(self, data: bytes = b"") -> Any:
+        with self._lock:
+            builtin = self._builtin is not None and len(data) <= self._left
+            if builtin:
+                self._left -= len(data)
+        if builtin:
+            return self._builtin(data)
+        import hashlib
+
+        return hashlib.sha256(data)
+
+
+#: Bytes of file content hashed with the built-in SHA-256 before ``hashlib`` is loaded.
+_sha256 = _Sha256(256 << 10)
+
+
 @functools.cache
 def tool_fingerprint() -> str:
     """This tool's identity for cache keys: version, host Python, and every module's size and time."""
@@ -77,17 +114,27 @@ def tool_fingerprint() -> str:
 
     from modeltemplates import __version__
 
-    h = hashlib.sha256()
+    h = _sha256()
     h.update(f"{CACHE_FORMAT}|{__version__}|{sys.version_info[:2]}|{unicodedata.unidata_version}".encode())
-    package_dir = Path(__file__).resolve().parent
-    for dirpath, dirnames, filenames in os.walk(package_dir):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith((".py", ".json")):
-                st = os.stat(os.path.join(dirpath, name))
-                rel = os.path.relpath(os.path.join(dirpath, name), package_dir)
-                h.update(f"|{rel}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return h.hexdigest()
+    _hash_modules(h, os.path.dirname(os.path.realpath(__file__)), "")
+    return str(h.hexdigest())
+
+
+def _hash_modules(h: Any, folder: str, prefix: str) -> None:
+    """Size and time of every ``.py``/``.json`` file below ``folder``: files by name, then each
+    sub-folder by name (``__pycache__`` left out; symbolic links to folders not followed)."""
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    folders = []
+    for entry in entries:
+        if entry.is_dir():
+            if entry.name != "__pycache__" and not entry.is_symlink():
+                folders.append(entry)
+        elif entry.name.endswith((".py", ".json")):
+            st = entry.stat()
+            h.update(f"|{prefix}{entry.name}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for entry in folders:
+        _hash_modules(h, entry.path, f"{prefix}{entry.name}{os.sep}")
 
 
 def file_identity(st: os.stat_result, now: float) -> str | None:
@@ -125,7 +172,7 @@ def _owned_by_us(folder: Path) -> bool:
 
 def digest(data: bytes) -> str:
     """The content part of a key: SHA-256 of a file's bytes."""
-    return hashlib.sha256(data).hexdigest()
+    return str(_sha256(data).hexdigest())
 
 
 class ResultCache:
@@ -164,12 +211,12 @@ class ResultCache:
 
     def key(self, kind: str, *parts: object) -> str:
         """The address of a result of ``kind`` that depends on ``parts`` (and on this tool)."""
-        h = hashlib.sha256()
+        h = _sha256()
         h.update(f"{tool_fingerprint()}|{kind}".encode())
         for part in parts:
             h.update(b"\x00")
             h.update(json.dumps(part, sort_keys=True, default=repr).encode())
-        return h.hexdigest()
+        return str(h.hexdigest())
 
     def _path(self, kind: str, key: str) -> Path:
         return self.root / f"v{CACHE_FORMAT}" / kind / key[:2] / f"{key[2:]}.json"

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from modeltemplates import __version__
 from modeltemplates._registry import REGISTRY, TemplateError, get_template, list_templates
 from modeltemplates.errors import ModelTemplatesError
 from modeltemplates.findings import dumps_canonical
-from modeltemplates.manifest import ManifestError, PackageInvalid
 from modeltemplates.report.results import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PackageResult, RunResult
 from modeltemplates.safetext import shown
 from modeltemplates.template import Template
@@ -37,7 +35,10 @@ def _package_path(text: str) -> str:
     return text
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: of the command ``argv`` names only, when it names one (each
+    command and option costs a help formatter and translation look-ups at start-up); else of
+    every command, for the tool's own help and errors."""
     parser = argparse.ArgumentParser(
         prog="modeltemplates",
         description="Check a model package against a serving-platform template before upload, "
@@ -45,20 +46,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    args = list(sys.argv[1:] if argv is None else argv)
+    named = next((a for a in args if not a.startswith("-")), None)
+    # An option before the command (``--help validate``) is the tool's own: every command then.
+    wanted = named if named in _COMMANDS and args[0] == named else None
+    for name, (help_text, add_options) in _COMMANDS.items():
+        if wanted in (None, name):
+            add_options(sub.add_parser(name, help=help_text))
+    return parser
 
-    p = sub.add_parser("list", help="list the known templates")
+
+def _list_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", help="only templates of this AI engine (e.g. PyTorch)")
     p.add_argument("--python", help="only templates for this Python version (e.g. 2.7)")
     p.add_argument("--io-mode", help="only templates that can serve this I/O mode")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
 
-    p = sub.add_parser("describe", help="show a template: engine, Python, I/O mode, layout rules")
+
+def _describe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("template")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
 
-    p = sub.add_parser("validate", help="check one or more packages")
+
+def _validate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", type=_package_path,
                    help="a `model` folder, or the folder that holds it")
     p.add_argument("--from-files", action="store_true",
@@ -73,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                    help="check up to N packages at once, in worker processes (default 1; 0: one per core)")
 
-    p = sub.add_parser("manifest", help="build the import manifest of one or more packages")
+
+def _manifest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", type=_package_path,
                    help="a `model` folder, or the folder that holds it")
     add_package_options(p)
@@ -83,17 +96,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-errors", action="store_true",
                    help="build the manifest even when the package has errors")
 
-    p = sub.add_parser("detect", help="rank the templates for a package, with the evidence for and against each")
+
+def _detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", type=_package_path, help="the `model` folder, or the folder that holds it")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     p.add_argument("--cache-dir", metavar="DIR", help="keep per-file results here (as validate)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write cached results")
 
-    p = sub.add_parser("rules", help="list every rule id, or explain one")
+
+def _rules_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("rule", nargs="?", help="explain this rule (e.g. SRC001)")
     p.add_argument("--markdown", action="store_true", help="print the Markdown rule reference")
-    return parser
+
+
+#: Each command: its line in ``--help`` and what adds its options.
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "list": ("list the known templates", _list_options),
+    "describe": ("show a template: engine, Python, I/O mode, layout rules", _describe_options),
+    "validate": ("check one or more packages", _validate_options),
+    "manifest": ("build the import manifest of one or more packages", _manifest_options),
+    "detect": ("rank the templates for a package, with the evidence for and against each", _detect_options),
+    "rules": ("list every rule id, or explain one", _rules_options),
+}
 
 
 def add_package_options(p: argparse.ArgumentParser) -> None:
@@ -211,7 +236,7 @@ def add_output_options(p: argparse.ArgumentParser, *, formats: Sequence[str]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(argv)
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
     try:
@@ -382,6 +407,7 @@ def _package_label(path: str) -> str:
 
 def _one_manifest(path: str, config: Config, target: str | None, args: argparse.Namespace, *,
                   out: TextIO, err: TextIO) -> int:
+    from modeltemplates.manifest import ManifestError, PackageInvalid
     from modeltemplates.report.progressbar import ProgressBar, progress_wanted
 
     if config.template is None:
@@ -430,6 +456,8 @@ def _cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.rule:
         rule = rules.get(args.rule.upper())
         if rule is None:
+            import difflib
+
             close = difflib.get_close_matches(args.rule.upper(), list(rules), n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             err.write(f"modeltemplates: unknown rule {args.rule!r}{hint}\n")

@@ -14,7 +14,6 @@ warning | info), ``fail-on`` (error | warning | info) and ``limits`` (the bounds
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,6 +97,8 @@ class Config:
 
 
 def _closest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(choices)}"
 

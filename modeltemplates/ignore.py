@@ -78,15 +78,26 @@ def match_defaults(probe: str) -> int | None:
     dirs, last = parts[:-1], parts[-1]
     best: tuple[int, int] | None = None
     for index, (name, dir_only) in enumerate(_DEFAULT_PARTS):
-        if not dir_only and last and fnmatchcase(last, name):
+        if not dir_only and last and _name_matches(last, name):
             rank = (2, index)
-        elif any(fnmatchcase(part, name) for part in dirs if part):
+        elif any(_name_matches(part, name) for part in dirs if part):
             rank = (1, index)
         else:
             continue
         if best is None or rank > best:
             best = rank
     return None if best is None else best[1]
+
+
+def _name_matches(name: str, pattern: str) -> bool:
+    """``fnmatchcase(name, pattern)``, without compiling a regular expression for the plain names
+    and single-``*`` patterns the defaults are."""
+    if "?" in pattern or "[" in pattern or pattern.count("*") > 1:
+        return fnmatchcase(name, pattern)
+    head, star, tail = pattern.partition("*")
+    if not star:
+        return name == pattern
+    return len(name) >= len(head) + len(tail) and name.startswith(head) and name.endswith(tail)
 
 
 _DEFAULT_PARTS: tuple[tuple[str, bool], ...] = tuple(

@@ -9,7 +9,6 @@ Each :class:`IOMode` carries the request and response body schemas of its page a
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from typing import Any
@@ -255,6 +254,8 @@ def get_io_mode(name: str) -> IOMode:
         if wanted in {_normalize(n) for n in _names(mode)}:
             return mode
     known = [n for mode in IO_MODES for n in _names(mode)]
+    import difflib
+
     close = difflib.get_close_matches(name.casefold(), [n.casefold() for n in known], n=2, cutoff=0.5)
     by_folded = {n.casefold(): n for n in known}
     message = f"unknown input and output mode {name!r}"

@@ -503,6 +503,8 @@ def _declared_archives(
 ) -> tuple[frozenset[str], list[Finding]]:
     """Declared archives are no LAY019 'bundled' files; their modules count as declared; an archive
     that config.json names but the package does not hold fails the image build (CFG017)."""
+    if not config.get("dependencies"):
+        return declared, findings  # nothing declared: the wheel reader is not even imported
     from modeltemplates.checks.wheels import declared_archives
 
     archives = declared_archives(config, package)
@@ -565,12 +567,12 @@ def _package_facts(package: Package, layout: LayoutResult, mode: IOMode) -> dict
 
 def _bundled_modules(package: Package) -> frozenset[str]:
     """Modules the wheels inside the package would install (read from each wheel's metadata)."""
-    from modeltemplates.checks.wheels import wheel_modules
-
     out: set[str] = set()
     for entry in package.files():
         if entry.suffix != ".whl":
             continue
+        from modeltemplates.checks.wheels import wheel_modules
+
         try:
             with package.open(entry) as f:
                 out |= wheel_modules(f)

@@ -474,8 +474,8 @@ def _remote_options(
     path: object, region: str | None, endpoint_url: str | None, storage_options: Mapping[str, Any] | None
 ) -> RemoteOptions | None:
     """The location options, checked (an unknown region is a ``ValueError`` listing the known ones)."""
-    from modeltemplates.sources.options import RemoteOptions
-
     if region is None and endpoint_url is None and not storage_options:
         return None
+    from modeltemplates.sources.options import RemoteOptions
+
     return RemoteOptions.make(region=region, endpoint_url=endpoint_url, storage_options=storage_options)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pathspec
+import pytest
 
 from modeltemplates.ignore import DEFAULT_IGNORES, build_rules, match_defaults
 from tests.builders import PackageBuilder
@@ -110,3 +111,126 @@ def test_wide_character_classes_are_the_sets_they_replace() -> None:
         mine, theirs = re.compile(new), re.compile(old)
         for code in probes:
             assert bool(mine.fullmatch(chr(code))) == bool(theirs.fullmatch(chr(code))), (old, hex(code))
+
+
+def _new_imports(argv: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a CLI run in a fresh interpreter imports beyond what the interpreter
+    itself loaded at start (its site hooks differ between machines)."""
+    code = (
+        "import sys, contextlib, io, json\n"
+        "before = set(sys.modules)\n"
+        "from modeltemplates.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main({argv!r})\n"
+        f"print(json.dumps([m for m in {modules!r} if m in sys.modules and m not in before]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_import_modeltemplates_loads_no_submodule_with_classes() -> None:
+    """The public names load on first use: importing the package defines no class of its own."""
+    code = (
+        "import sys, json, modeltemplates\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('modeltemplates.'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(done.stdout) == ["modeltemplates._version"]
+
+
+def test_public_names_resolve_and_detect_stays_the_function() -> None:
+    """Every name of ``__all__`` resolves; ``modeltemplates.detect`` is the function even after the
+    submodule of that name was imported on its own (the import system binds it on the package)."""
+    code = (
+        "import types, modeltemplates\n"
+        "import modeltemplates.detect\n"
+        "from modeltemplates.detect import detect as function\n"
+        "assert modeltemplates.detect is function, modeltemplates.detect\n"
+        "ns = {}\n"
+        "exec('from modeltemplates import *', ns)\n"
+        "missing = [n for n in modeltemplates.__all__ if n not in ns]\n"
+        "assert not missing, missing\n"
+        "assert ns['detect'] is function and not isinstance(ns['detect'], types.ModuleType)\n"
+        "assert set(modeltemplates.__all__) <= set(dir(modeltemplates))\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
+    import modeltemplates
+
+    with pytest.raises(AttributeError):
+        modeltemplates.no_such_name  # noqa: B018
+
+
+#: Modules a plain validate run (template given, no dependencies, no wheel, no remote location,
+#: no misnamed file) has no use for.
+_UNNEEDED = ("modeltemplates.detect", "modeltemplates.manifest", "modeltemplates.progress",
+             "modeltemplates.checks.wheels", "modeltemplates.sources.options", "difflib", "getpass", "hashlib")
+
+
+def test_validate_imports_only_what_the_package_needs(tmp_path: Path) -> None:
+    """Cold and warm: no detection (a template is given), no manifest, no wheel reader (config.json
+    declares no dependencies), no remote options, no close-match suggestions, no user-name lookup,
+    and the built-in SHA-256 instead of OpenSSL's for a small package."""
+    import time
+
+    pkg = PackageBuilder(tmp_path / "model").valid()
+    pkg.write("config.json", '{"model_type": "PyTorch", "runtime": "python2.7"}\n')
+    pkg.write("utils/helpers.py", "def f(x):\n    return x\n")
+    time.sleep(2.1)
+    argv = ["validate", "--template", "pytorch-py27", "--format", "json", "--cache-dir", str(tmp_path / "cache"),
+            str(pkg.root)]
+    assert _new_imports(argv, _UNNEEDED) == []  # cold
+    assert _new_imports(argv, _UNNEEDED) == []  # warm
+
+
+def test_wheel_reader_loads_when_config_declares_dependencies(pkg: PackageBuilder) -> None:
+    pkg.valid()
+    pkg.write("config.json", json.dumps({
+        "model_type": "PyTorch", "runtime": "python2.7",
+        "dependencies": [{"installer": "pip", "packages": [{"package_name": "six"}]}],
+    }))
+    found = _new_imports(["validate", "--template", "pytorch-py27", "--no-cache", str(pkg.root)],
+                         ("modeltemplates.checks.wheels",))
+    assert found == ["modeltemplates.checks.wheels"]
+
+
+def test_a_misnamed_script_still_gets_its_suggestion(pkg: PackageBuilder) -> None:
+    """The near-miss check loads difflib only for names close enough to compare."""
+    pkg.valid()
+    script = pkg.root / "customize_service.py"
+    script.rename(pkg.root / "customize_servise.py")
+    code = (
+        "import sys, contextlib, io\n"
+        "from modeltemplates.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    main(['validate', '--template', 'pytorch-py27', '--format', 'json', '--no-cache', {str(pkg.root)!r}])\n"
+        "print('difflib' in sys.modules, 'customize_servise.py' in out.getvalue())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"]
+
+
+def test_help_of_every_command_is_built_in_full(capsys: pytest.CaptureFixture[str]) -> None:
+    """The parser gives options only to the command named, but ``--help`` of each command and of
+    the tool itself lists what it did when every command was built."""
+    from modeltemplates.cli import _COMMANDS, _parser
+
+    full = _parser([])
+    for name in _COMMANDS:
+        built = _parser([name])
+        for parser in (full, built):
+            with pytest.raises(SystemExit):
+                parser.parse_args([name, "--help"])
+        first, second = capsys.readouterr().out.split("usage: ", 2)[1:]
+        assert first == second, name
+    with pytest.raises(SystemExit):
+        _parser([]).parse_args(["--help"])
+    full_top = capsys.readouterr().out
+    for argv in (["--help"], ["--help", "validate"], ["-h", "list"]):
+        with pytest.raises(SystemExit):
+            _parser(argv).parse_args(argv)
+        assert capsys.readouterr().out == full_top, argv
+    assert all(name in full_top for name in _COMMANDS)

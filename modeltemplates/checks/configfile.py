@@ -10,7 +10,6 @@ it disagrees with the template (engine, runtime, I/O mode). :func:`build_config`
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -386,6 +385,8 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
     prefixed = [option for option in options if len(folded) >= 3 and option.casefold().startswith(folded)]
     if len(prefixed) == 1:
         return prefixed[0]
+    import difflib
+
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return close[0] if close else None
 

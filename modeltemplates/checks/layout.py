@@ -6,7 +6,7 @@ the template's :class:`~modeltemplates.layout.LayoutRules`.
 
 from __future__ import annotations
 
-import difflib
+from collections import Counter
 from collections.abc import Iterable
 
 import attrs
@@ -505,6 +505,11 @@ def _near_miss(name: str, wanted: str) -> bool:
     stem_b, _, ext_b = b.rpartition(".")
     if ext_a != ext_b or not stem_a:
         return False
+    common = sum((Counter(stem_a) & Counter(stem_b)).values())
+    if 2.0 * common / (len(stem_a) + len(stem_b)) < 0.9:
+        return False  # SequenceMatcher.quick_ratio(), the bound of ratio(): no need to compare (or import difflib)
+    import difflib
+
     return difflib.SequenceMatcher(None, stem_a, stem_b).ratio() >= 0.9
 
 

@@ -12,13 +12,15 @@ importing anything.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterable, Mapping
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
 from modeltemplates.package import Entry, Package
+
+if TYPE_CHECKING:
+    import zipfile
 
 __all__ = ["ARCHIVE_SUFFIXES", "PLATFORM_MODEL_DIR", "DeclaredArchive", "declared_archives", "wheel_modules"]
 
@@ -94,6 +96,8 @@ def declared_archives(config: Mapping[str, Any] | None, package: Package) -> tup
 
 def wheel_modules(f: BinaryIO) -> frozenset[str]:
     """Top-level modules a wheel installs, from ``top_level.txt`` or else ``RECORD`` (empty if unreadable)."""
+    import zipfile
+
     try:
         zf = zipfile.ZipFile(f)
         infos = zf.infolist()[:_MAX_MEMBERS]
@@ -119,6 +123,8 @@ def wheel_modules(f: BinaryIO) -> frozenset[str]:
 
 
 def _member_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    import zipfile
+
     if info.file_size > _MAX_METADATA_BYTES:
         return None
     try:

@@ -15,12 +15,11 @@ import lzma
 import math
 import operator
 import struct
-import tarfile
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 
@@ -41,6 +40,9 @@ from modeltemplates.inspect.pickle import (
     load,
     load_stream,
 )
+
+if TYPE_CHECKING:
+    import tarfile
 
 __all__ = [
     "PickleFacts",
@@ -382,7 +384,8 @@ _ZIP_ERRORS = (
     lzma.LZMAError,
     KeyError,
 )
-_TAR_ERRORS = (tarfile.TarError, ValueError, struct.error, OverflowError, UnicodeError, EOFError, OSError, KeyError)
+#: With ``tarfile.TarError``: :mod:`tarfile` loads only for a file in the tar layout.
+_TAR_ERRORS = (ValueError, struct.error, OverflowError, UnicodeError, EOFError, OSError, KeyError)
 
 
 @attrs.define
@@ -880,6 +883,8 @@ class _Reader:
     # -- tar (torch < 0.4) ------------------------------------------------------------------
 
     def read_tar(self) -> TorchFileFacts:
+        import tarfile
+
         members: dict[str, tarfile.TarInfo] = {}
         self.f.seek(0)
         try:
@@ -890,7 +895,7 @@ class _Reader:
                     if info.name in members:
                         self.problem("duplicate-member", f"tar member {info.name!r} appears twice", info.name)
                     members[info.name] = info
-        except _TAR_ERRORS as exc:
+        except (tarfile.TarError, *_TAR_ERRORS) as exc:
             raise TorchFileError("corrupt", f"bad tar archive: {exc}") from None
         for need in ("sys_info", "pickle", "storages", "tensors"):
             if need not in members or not members[need].isfile():

@@ -9,7 +9,6 @@ checks a package named ``model``.
 
 from __future__ import annotations
 
-import getpass
 import os
 import stat
 from pathlib import Path
@@ -90,6 +89,8 @@ def cannot_read(path: str | os.PathLike[str], is_dir: bool) -> str:
 
 
 def current_user() -> str:
+    import getpass  # its terminal modules load only when a message names the user
+
     try:
         return getpass.getuser()
     except Exception:  # no name for this uid (containers): say the uid
