@@ -1,5 +1,5 @@
 """``python -m modeltemplates``: the command-line interface."""
 
-from modeltemplates.cli import main
+from modeltemplates.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

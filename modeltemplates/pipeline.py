@@ -243,7 +243,7 @@ def inspect_package(
             findings.extend(_deep_check(template, package, entry, checked.facts, settings))
 
     # Every other file torch, numpy or pickle could load: the same safety scan, by content.
-    findings.extend(_scan_data_files(package, layout, facts.get("service"), modules, settings))
+    findings.extend(_scan_data_files(package, layout, facts.get("service"), modules, settings, texts=texts))
 
     from modeltemplates.template import ModelSetCheck, ModelSetContext
 
@@ -455,8 +455,11 @@ class _Tee:
 
 
 def _scan_data_files(
-    package: Package, layout: LayoutResult, service: Any, modules: frozenset[str], settings: Settings
+    package: Package, layout: LayoutResult, service: Any, modules: frozenset[str], settings: Settings, *,
+    texts: Mapping[str, bytes],
 ) -> list[Finding]:
+    """The safety scan of every other file a loader could unpickle, judged by its first bytes (a
+    text file already read, such as ``labels.json``, is judged by what was read: no second read)."""
     from modeltemplates.inspect.filekind import HEAD_BYTES, sniff
 
     loads = service.get("loads", []) if isinstance(service, Mapping) else []
@@ -464,6 +467,9 @@ def _scan_data_files(
     out: list[Finding] = []
     for entry in package.files():
         if entry.path in model_paths or not entry.readable or entry.suffix == ".py" or entry.size < 2:
+            continue
+        text = texts.get(entry.path)
+        if text is not None and len(text) == entry.size and not sniff(text[:HEAD_BYTES], entry.size).loadable:
             continue
         try:
             with package.open(entry) as f:

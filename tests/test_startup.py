@@ -166,7 +166,8 @@ def test_public_names_resolve_and_detect_stays_the_function() -> None:
 #: Modules a plain validate run (template given, no dependencies, no wheel, no remote location,
 #: no misnamed file) has no use for.
 _UNNEEDED = ("modeltemplates.detect", "modeltemplates.manifest", "modeltemplates.progress",
-             "modeltemplates.checks.wheels", "modeltemplates.sources.options", "difflib", "getpass", "hashlib")
+             "modeltemplates.checks.wheels", "modeltemplates.sources.options", "modeltemplates.report.text",
+             "difflib", "getpass", "hashlib", "tarfile")
 
 
 def test_validate_imports_only_what_the_package_needs(tmp_path: Path) -> None:
@@ -234,3 +235,25 @@ def test_help_of_every_command_is_built_in_full(capsys: pytest.CaptureFixture[st
             _parser(argv).parse_args(argv)
         assert capsys.readouterr().out == full_top, argv
     assert all(name in full_top for name in _COMMANDS)
+
+
+def test_the_program_tunes_the_collector_and_main_leaves_it_alone() -> None:
+    """``run`` (the console script, ``python -m modeltemplates``) freezes the imports' objects and
+    raises the youngest generation's threshold; ``main`` called from other code changes nothing."""
+    code = (
+        "import contextlib, gc, io, sys\n"
+        "from modeltemplates.cli import GC_THRESHOLD, main, run\n"
+        "before = gc.get_threshold()\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['rules'])\n"
+        "untouched = gc.get_threshold() == before and gc.get_freeze_count() == 0\n"
+        "sys.argv = ['modeltemplates', 'rules']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = run()\n"
+        "print(untouched, status, gc.get_threshold() == (GC_THRESHOLD, *before[1:]), gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.split() == ["True", "0", "True", "True"]
+    module = subprocess.run([sys.executable, "-m", "modeltemplates", "--version"], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert module.returncode == 0 and module.stdout.startswith("modeltemplates ")

@@ -365,8 +365,8 @@ class _Walker:
             if visited > MAX_NODES:
                 self.truncated = True
                 return
-            kids = self.visit(node, ctx)
-            stack.extend(reversed(kids))
+            if node.children:  # a leaf has nothing to visit
+                stack.extend(reversed(self.visit(node, ctx)))
 
     def _room(self, items: Sequence[object]) -> bool:
         if len(items) >= MAX_FACTS:
