@@ -34,6 +34,10 @@ class RemoteOptions:
     block_size: int = 64 << 10
     max_blocks: int = 32
     small_read: int = 4 << 10
+    #: Files up to this size are fetched whole, once, and kept (up to ``small_files_total`` bytes in
+    #: all): the checks and the data-file scan both read ``labels.json`` and the like.
+    small_file: int = 64 << 10
+    small_files_total: int = 16 << 20
     #: Read size for sequential reads (hashing).
     stream_block_size: int = 8 << 20
     #: Seconds to connect and to wait for a read; attempts per request (throttling included).

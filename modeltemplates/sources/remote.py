@@ -14,6 +14,7 @@ fsspec/s3fs configuration and are never put into a message, a finding or a manif
 from __future__ import annotations
 
 import errno
+import io
 import os
 import threading
 import time
@@ -180,6 +181,9 @@ class RemoteSource(PackageSource):
         self._children: dict[str, dict[str, str]] = {"": {}}
         self._changed: list[str] = []
         self._lock = threading.Lock()
+        #: Small files already fetched whole (key -> bytes) and their total size.
+        self._small: dict[str, bytes] = {}
+        self._small_total = 0
         prefix = root.rstrip("/") + "/"
         for name, info in listing.items():
             name = name.rstrip("/")
@@ -239,6 +243,12 @@ class RemoteSource(PackageSource):
             raise NotARegularFile(f"{key} is not a file")
         path = f"{self._root}/{key}"
         opts = self._options
+        with self._lock:
+            kept = self._small.get(key)
+        if kept is not None:
+            return io.BytesIO(kept)
+        if int(info.get("size") or 0) <= opts.small_file:
+            return io.BytesIO(self._fetch_small(key, path))
         with self._guard:
             if sequential:
                 f = self._fs.open(path, "rb", block_size=opts.stream_block_size, cache_type="readahead")
@@ -253,6 +263,28 @@ class RemoteSource(PackageSource):
         if not sequential:
             f = _ranged(f, opts)
         return _Guarded(f, self._guard, on_change=lambda: self._note_changed(key))  # type: ignore[return-value]
+
+    def _fetch_small(self, key: str, path: str) -> bytes:
+        """A small file's bytes in one request (ETag-pinned like every read), kept for later opens."""
+        opts = self._options
+        with self._guard:
+            f = self._fs.open(path, "rb", block_size=opts.small_file, cache_type="none")
+        try:
+            _check_etag(f, self._files[key].get("ETag"), key)
+        except ObjectChanged:
+            f.close()
+            self._note_changed(key)
+            raise
+        guarded = _Guarded(f, self._guard, on_change=lambda: self._note_changed(key))
+        try:
+            data = guarded.read(opts.small_file + 1)
+        finally:
+            guarded.close()
+        with self._lock:
+            if key not in self._small and self._small_total + len(data) <= opts.small_files_total:
+                self._small[key] = data
+                self._small_total += len(data)
+        return data
 
     def findings(self, root_key: str) -> tuple[Finding, ...]:
         out = list(self._region_findings)
