@@ -68,8 +68,8 @@ class _Scope:
     """A symbol-table block."""
 
     __slots__ = (
+        "at",
         "children",
-        "col",
         "coroutine",
         "directives",
         "generator",
@@ -84,11 +84,11 @@ class _Scope:
         "unoptimized",
     )
 
-    def __init__(self, kind: str, name: str, line: int, col: int, parent: _Scope | None) -> None:
+    def __init__(self, kind: str, name: str, line: int, at: Node | None, parent: _Scope | None) -> None:
         self.kind = kind  # module, class, function, lambda, comprehension
         self.name = name
         self.line = line
-        self.col = col
+        self.at = at  # the node whose column is the block's (None: the module, column 0)
         self.parent = parent
         self.children: list[_Scope] = []
         self.symbols: dict[str, int] = {}
@@ -114,6 +114,12 @@ class _Ctx:
     in_async: bool = False  # directly inside an 'async def'
 
 
+#: Methods the walk schedules for nearly every node: ``_Checker`` keeps them bound as ``_<name>``.
+_SCHEDULED = (
+    "expr", "expr_elt", "trailer", "stmt", "small", "subscripts", "genexp", "assign_target", "comp_target", "scan_only",
+)
+
+
 class _Found(Exception):
     pass
 
@@ -129,7 +135,10 @@ def check(
     """
     checker = _Checker(lang, decoded, print_function, filename)
     checker.future_imports = future_imports
-    return checker.run(tree)
+    try:
+        return checker.run(tree)
+    finally:
+        checker.release()
 
 
 class _Checker:
@@ -145,6 +154,22 @@ class _Checker:
         self.unicode_literals = False
         self._line_starts: list[int] | None = None
         self.future_imports: list[Node] | None = None
+        # Bound methods made once: the walk schedules them for nearly every node.
+        self._expr: Callable[..., None] = self.expr
+        self._expr_elt: Callable[..., None] = self.expr_elt
+        self._trailer: Callable[..., None] = self.trailer
+        self._stmt: Callable[..., None] = self.stmt
+        self._small: Callable[..., None] = self.small
+        self._subscripts: Callable[..., None] = self.subscripts
+        self._genexp: Callable[..., None] = self.genexp
+        self._assign_target: Callable[..., None] = self.assign_target
+        self._comp_target: Callable[..., None] = self.comp_target
+        self._scan_only: Callable[..., None] = self.scan_only
+
+    def release(self) -> None:
+        """Drop the bound methods kept on ``self`` (a reference cycle) once the checks are done."""
+        for name in _SCHEDULED:
+            self.__dict__.pop("_" + name, None)
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -161,6 +186,10 @@ class _Checker:
         leaf = _first_leaf(node)
         start = self.line_start(leaf.line)
         return len(self.text[start : start + leaf.column - 1].encode("utf-8", "surrogateescape"))
+
+    def scope_col(self, scope: _Scope) -> int:
+        """The block's column as the symbol table records it (computed only for an error)."""
+        return 0 if scope.at is None else self.byte_col(scope.at)
 
     def set_offset(self, phase: int, offset: int) -> None:
         problem = self.first[phase]
@@ -198,7 +227,7 @@ class _Checker:
     # ------------------------------------------------------------ driver
 
     def run(self, tree: Node) -> Outcome:
-        module = _Scope("module", "top", 1, 0, None)
+        module = _Scope("module", "top", 1, None, None)
         self.module = module
         with contextlib.suppress(_Found):
             self.walk(tree, module)
@@ -219,7 +248,7 @@ class _Checker:
         ctx = _Ctx(module)
         for child in reversed(tree.children):
             if child.type not in ("NEWLINE", "ENDMARKER"):
-                stack.append((self.stmt, (child, ctx)))
+                stack.append((self._stmt, (child, ctx)))
         while stack:
             func, args = stack.pop()
             func(*args)
@@ -235,14 +264,14 @@ class _Checker:
 
     def suite(self, node: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
         if node.type == "suite":
-            return [(self.stmt, (c, ctx)) for c in node.children if c.type not in ("NEWLINE", "INDENT", "DEDENT")]
-        return [(self.stmt, (node, ctx))]
+            return [(self._stmt, (c, ctx)) for c in node.children if c.type not in ("NEWLINE", "INDENT", "DEDENT")]
+        return [(self._stmt, (node, ctx))]
 
     def stmt(self, node: Node, ctx: _Ctx) -> None:
         t = node.type
         if t == "simple_stmt":
             parts = [c for c in node.children if c.type != "NEWLINE" and c.value != ";"]
-            self.push_all([(self.small, (c, ctx)) for c in parts])
+            self.push_all([(self._small, (c, ctx)) for c in parts])
             return
         if t in _COMPOUND:
             getattr(self, "s_" + t)(node, ctx)
@@ -274,7 +303,7 @@ class _Checker:
         if handler is not None:
             handler(node, ctx)
             return
-        self.push(self.expr, node, ctx)
+        self.push(self._expr, node, ctx)
 
     def check_continue(self, node: Node, ctx: _Ctx) -> None:
         if ctx.finally_:
@@ -296,22 +325,22 @@ class _Checker:
 
     def s_return_stmt(self, node: Node, ctx: _Ctx) -> None:
         self.check_return(node, ctx, True)
-        self.push(self.expr, node.children[1], ctx)
+        self.push(self._expr, node.children[1], ctx)
 
     def s_raise_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self.expr, (c, ctx)) for c in node.children[1::2]])
+        self.push_all([(self._expr, (c, ctx)) for c in node.children[1::2]])
 
     def s_assert_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self.expr, (c, ctx)) for c in node.children[1::2]])
+        self.push_all([(self._expr, (c, ctx)) for c in node.children[1::2]])
 
     def s_print_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self.expr, (c, ctx)) for c in node.children[1:] if c.type != "OP"])
+        self.push_all([(self._expr, (c, ctx)) for c in node.children[1:] if c.type != "OP"])
 
     def s_exec_stmt(self, node: Node, ctx: _Ctx) -> None:
         if len(node.children) == 2 and ctx.scope.kind != "module":
             ctx.scope.unoptimized |= 2
             ctx.scope.opt_line = ctx.scope.opt_line or node.line
-        self.push_all([(self.expr, (c, ctx)) for c in node.children[1::2]])
+        self.push_all([(self._expr, (c, ctx)) for c in node.children[1::2]])
 
     def s_del_stmt(self, node: Node, ctx: _Ctx) -> None:
         target = node.children[1]
@@ -371,7 +400,7 @@ class _Checker:
                 s = ctx.scope
                 self.error(_SYMTABLE, "import * only allowed at module level", None, line=s.line,
                            offset="none", with_text=False)
-                self.set_offset(_SYMTABLE, s.col)
+                self.set_offset(_SYMTABLE, self.scope_col(s))
             elif not self.py3 and ctx.scope.kind != "module":
                 ctx.scope.unoptimized |= 1
                 ctx.scope.opt_line = ctx.scope.opt_line or node.line
@@ -410,7 +439,7 @@ class _Checker:
             kind = self.kind(target)
             if kind not in ("Name", "Attribute", "Subscript"):
                 self.error(_AST, "illegal expression for augmented assignment", target)
-            self.push(self.expr, kids[2], ctx)
+            self.push(self._expr, kids[2], ctx)
             return
         if second.type == "annassign":
             self.annassign(node, ctx)
@@ -421,8 +450,8 @@ class _Checker:
             if target.type == "yield_expr" or (target.type == "NAME" and target.value == "yield"):
                 items.append((self.ast_error_at, ("assignment to yield expression not possible", target)))
                 break
-            items.append((self.assign_target, (target, ctx)))
-        items.append((self.expr, (kids[-1], ctx)))
+            items.append((self._assign_target, (target, ctx)))
+        items.append((self._expr, (kids[-1], ctx)))
         self.push_all(items)
 
     def ast_error_at(self, message: str, node: Node) -> None:
@@ -453,22 +482,22 @@ class _Checker:
             return
         if kind in ("Tuple", "List"):
             for elt in self.elements(node):
-                self.push(self.scan_only, elt, ctx)
+                self.push(self._scan_only, elt, ctx)
             return
         if kind == "Starred":
-            self.push(self.scan_only, node.children[1], ctx)
+            self.push(self._scan_only, node.children[1], ctx)
             return
         if kind in ("Attribute", "Subscript"):
             self.trailer_loads(node, ctx)
             return
-        self.push(self.expr, node, ctx, True)
+        self.push(self._expr, node, ctx, True)
 
     def trailer_loads(self, node: Node, ctx: _Ctx) -> None:
         kids = node.children
         start = 1 if _await_keyword(kids) else 0
-        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (kids[start], ctx))]
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (kids[start], ctx))]
         for tr in kids[start + 1 :]:
-            items.append((self.trailer, (tr, ctx)))
+            items.append((self._trailer, (tr, ctx)))
         self.push_all(items)
 
     def annassign(self, node: Node, ctx: _Ctx) -> None:
@@ -489,9 +518,9 @@ class _Checker:
         else:
             self.error(_AST, "illegal target for annotation", target)
         simple = kind == "Name" and deep.type != "atom"
-        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (ann.children[1], ctx))]
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (ann.children[1], ctx))]
         if len(ann.children) == 4:
-            items.append((self.expr, (ann.children[3], ctx)))
+            items.append((self._expr, (ann.children[3], ctx)))
         self.push_all(items)
         if kind == "Name":
             name = target.value
@@ -508,7 +537,7 @@ class _Checker:
         while i < len(kids):
             word = kids[i].value
             if word in ("if", "elif"):
-                items.append((self.expr, (kids[i + 1], ctx)))
+                items.append((self._expr, (kids[i + 1], ctx)))
                 items.extend(self.suite(kids[i + 3], ctx))
                 i += 4
             else:
@@ -519,7 +548,7 @@ class _Checker:
     def s_while_stmt(self, node: Node, ctx: _Ctx) -> None:
         kids = node.children
         inner = attrs.evolve(ctx, loop=True, finally_=False)
-        items = [(self.expr, (kids[1], ctx))]
+        items = [(self._expr, (kids[1], ctx))]
         items.extend(self.suite(kids[3], inner))
         if len(kids) == 7:
             items.extend(self.suite(kids[6], ctx))
@@ -534,7 +563,7 @@ class _Checker:
         if len(kids) == 9:
             items.extend(self.suite(kids[8], ctx))  # ast.c builds the else-suite first
         items.append((self.for_target, (kids[1], ctx)))
-        items.append((self.expr, (kids[3], ctx)))
+        items.append((self._expr, (kids[3], ctx)))
         items.extend(self.suite(kids[5], inner))
         self.push_all(items)
 
@@ -586,7 +615,7 @@ class _Checker:
             else:
                 self.expr_then(name, ctx)
                 self.set_context(name, "store", name, ctx, visit=False)
-        self.push(self.expr, kids[1], ctx)
+        self.push(self._expr, kids[1], ctx)
 
     def s_with_stmt(self, node: Node, ctx: _Ctx, is_async: bool = False) -> None:
         kids = node.children
@@ -600,9 +629,9 @@ class _Checker:
 
     def with_item(self, item: Node, ctx: _Ctx) -> None:
         if item.type != "with_item":
-            self.push(self.expr, item, ctx)
+            self.push(self._expr, item, ctx)
             return
-        self.push_all([(self.expr, (item.children[0], ctx)), (self.with_target, (item, ctx))])
+        self.push_all([(self._expr, (item.children[0], ctx)), (self.with_target, (item, ctx))])
 
     def with_target(self, item: Node, ctx: _Ctx) -> None:
         target = item.children[2]
@@ -626,7 +655,7 @@ class _Checker:
         decs = node.children[0]
         dec_list = decs.children if decs.type == "decorators" else [decs]
         items = [(self.decorator, (d, ctx)) for d in dec_list]
-        items.append((self.stmt, (node.children[1], ctx)))
+        items.append((self._stmt, (node.children[1], ctx)))
         self.push_all(items)
 
     def decorator(self, node: Node, ctx: _Ctx) -> None:
@@ -644,12 +673,12 @@ class _Checker:
         params = kids[2]
         body = kids[-1]
         returns = kids[4] if self.py3 and len(kids) == 7 else None
-        scope = _Scope("function", name.value, (outer or node).line, self.byte_col(outer or node), ctx.scope)
+        scope = _Scope("function", name.value, (outer or node).line, outer or node, ctx.scope)
         scope.coroutine = is_async
         inner = _Ctx(scope, in_async=is_async)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.arguments, (params, ctx, scope))]
         if returns is not None:
-            items.append((self.expr, (returns, ctx)))
+            items.append((self._expr, (returns, ctx)))
         items.extend(self.suite(body, inner))
         self.push_all(items)
 
@@ -664,8 +693,8 @@ class _Checker:
             else:
                 bases = kids[3]
                 for b in (bases.children[::2] if bases.type == "testlist" else [bases]):
-                    items.append((self.expr, (b, ctx)))
-        scope = _Scope("class", name.value, node.line, self.byte_col(node), ctx.scope)
+                    items.append((self._expr, (b, ctx)))
+        scope = _Scope("class", name.value, node.line, node, ctx.scope)
         items.extend(self.suite(kids[-1], _Ctx(scope)))
         self.push_all(items)
         self.bind(name.value, DEF_LOCAL, ctx)
@@ -729,7 +758,7 @@ class _Checker:
                 continue
             has_default = i + 1 < len(kids) and kids[i + 1].type == "OP" and kids[i + 1].value == "="
             if has_default:
-                loads.append((self.expr, (kids[i + 2], ctx)))
+                loads.append((self._expr, (kids[i + 2], ctx)))
                 if not star_seen:
                     found_default = True
             elif found_default and not star_seen:
@@ -759,14 +788,14 @@ class _Checker:
                 self.error(_SYMTABLE, msg, None, line=scope.line, offset="none", with_text=False)
                 found = self.first[_SYMTABLE]
                 if found is not None and found.message == msg:
-                    self.set_offset(_SYMTABLE, scope.col)
+                    self.set_offset(_SYMTABLE, self.scope_col(scope))
             seen.add(leaf.value)
             scope.symbols[leaf.value] = scope.symbols.get(leaf.value, 0) | DEF_PARAM
         self.push_all(loads)
 
     def annotation(self, tfpdef: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
         if tfpdef.type == "tfpdef":
-            return [(self.expr, (tfpdef.children[2], ctx))]
+            return [(self._expr, (tfpdef.children[2], ctx))]
         return []
 
     # ------------------------------------------------------------ expressions
@@ -932,8 +961,10 @@ class _Checker:
         """Check an expression in load context (pushes its parts)."""
         t = node.type
         if t == "NAME":
-            if not (self.py3 and node.value in ("None", "True", "False")):
-                self.use(node.value, ctx)
+            name = node.value
+            if not (self.py3 and name in ("None", "True", "False")):
+                symbols = ctx.scope.symbols  # self.use(name, ctx), inline: the commonest case
+                symbols[name] = symbols.get(name, 0) | USE
             return
         if t in {"NUMBER", "OP"}:
             return
@@ -950,19 +981,19 @@ class _Checker:
             items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
             for k in kids:
                 if k.type == "trailer":
-                    items.append((self.trailer, (k, ctx)))
+                    items.append((self._trailer, (k, ctx)))
                 elif not (k.type == "OP" or (k is kids[0] and _await_keyword(kids))):
-                    items.append((self.expr, (k, ctx)))
+                    items.append((self._expr, (k, ctx)))
             self.push_all(items)
             return
         if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
             kids = node.children
-            scope = _Scope("lambda", "lambda", node.line, self.byte_col(node), ctx.scope)
+            scope = _Scope("lambda", "lambda", node.line, node, ctx.scope)
             inner = _Ctx(scope)
             items = []
             if len(kids) == 4:
                 items.append((self.arguments, (kids[1], ctx, scope)))
-            items.append((self.expr, (kids[-1], inner)))
+            items.append((self._expr, (kids[-1], inner)))
             self.push_all(items)
             return
         if t == "yield_expr":
@@ -971,24 +1002,24 @@ class _Checker:
         if t == "star_expr":
             if not in_target:
                 self.error(_COMPILE, "can't use starred expression here", node)
-            self.push(self.expr, node.children[1], ctx)
+            self.push(self._expr, node.children[1], ctx)
             return
         if t == "comparison":
             # ast.c converts the right-hand operands before the left one
             kids = node.children
-            items = [(self.expr, (k, ctx)) for k in kids[2::2]] + [(self.expr, (kids[0], ctx))]
+            items = [(self._expr, (k, ctx)) for k in kids[2::2]] + [(self._expr, (kids[0], ctx))]
             self.push_all(items)
             return
         if t in _TUPLES:
             elts = node.children[::2]
-            self.push_all([(self.expr_elt, (k, ctx)) for k in elts])
+            self.push_all([(self._expr_elt, (k, ctx)) for k in elts])
             return
-        self.push_all([(self.expr, (k, ctx)) for k in node.children if k.type != "OP" and not _is_word(k)])
+        self.push_all([(self._expr, (k, ctx)) for k in node.children if k.type != "OP" and not _is_word(k)])
 
     def expr_elt(self, node: Node, ctx: _Ctx) -> None:
         """An element of a tuple/list/set display: a starred item is allowed there."""
         if node.type == "star_expr":
-            self.push(self.expr, node.children[1], ctx)
+            self.push(self._expr, node.children[1], ctx)
         else:
             self.expr(node, ctx)
 
@@ -1014,7 +1045,7 @@ class _Checker:
             arg = node.children[1]
             if arg.type == "yield_arg":
                 arg = arg.children[1]
-            self.push(self.expr, arg, ctx)
+            self.push(self._expr, arg, ctx)
 
     def trailer(self, node: Node, ctx: _Ctx) -> None:
         kids = node.children
@@ -1024,7 +1055,7 @@ class _Checker:
                 self.call_args(kids[1], ctx, True)
             return
         if first == "[":
-            self.push(self.subscripts, kids[1], ctx)
+            self.push(self._subscripts, kids[1], ctx)
             return
 
     def subscripts(self, node: Node, ctx: _Ctx) -> None:
@@ -1035,14 +1066,14 @@ class _Checker:
                 for k in item.children:
                     if k.type == "sliceop":
                         if len(k.children) == 2:
-                            work.append((self.expr, (k.children[1], ctx)))
+                            work.append((self._expr, (k.children[1], ctx)))
                     elif k.type != "OP":
-                        work.append((self.expr, (k, ctx)))
+                        work.append((self._expr, (k, ctx)))
             elif item.type == "sliceop":
                 if len(item.children) == 2:
-                    work.append((self.expr, (item.children[1], ctx)))
+                    work.append((self._expr, (item.children[1], ctx)))
             elif item.type != "OP":
-                work.append((self.expr, (item, ctx)))
+                work.append((self._expr, (item, ctx)))
         self.push_all(work)
 
     def call_args(self, arglist: Node, ctx: _Ctx, allowgen: bool) -> None:
@@ -1078,17 +1109,17 @@ class _Checker:
                         msg = ("positional argument follows keyword argument unpacking" if ndoublestars
                                else "positional argument follows keyword argument")
                         self.error(_AST, msg, a)
-                    items.append((self.expr, (a, ctx)))
+                    items.append((self._expr, (a, ctx)))
                 elif a.children[0].type == "OP" and a.children[0].value == "*":
                     if ndoublestars:
                         self.error(_AST, "iterable argument unpacking follows keyword argument unpacking", a)
-                    items.append((self.expr, (a.children[1], ctx)))
+                    items.append((self._expr, (a.children[1], ctx)))
                 elif a.children[0].type == "OP" and a.children[0].value == "**":
                     nkeywords += 1
                     ndoublestars += 1
-                    items.append((self.expr, (a.children[1], ctx)))
+                    items.append((self._expr, (a.children[1], ctx)))
                 elif a.children[1].type in _COMP_FOR:
-                    items.append((self.genexp, (a, ctx)))
+                    items.append((self._genexp, (a, ctx)))
                 else:
                     key = a.children[0]
                     kind = self.kind(key)
@@ -1101,7 +1132,7 @@ class _Checker:
                         self.error(_AST, "keyword argument repeated", key)
                     keywords.add(key.value)
                     nkeywords += 1
-                    items.append((self.expr, (a.children[2], ctx)))
+                    items.append((self._expr, (a.children[2], ctx)))
                 i += 1
         else:
             nargs = nkw = ngens = 0
@@ -1130,7 +1161,7 @@ class _Checker:
                 if a.type == "OP":
                     if a.value in ("*", "**"):
                         vararg = vararg or a.value == "*"
-                        items.append((self.expr, (args[i + 1], ctx)))
+                        items.append((self._expr, (args[i + 1], ctx)))
                         i += 2
                         continue
                     i += 1
@@ -1140,9 +1171,9 @@ class _Checker:
                         self.error(_AST, "non-keyword arg after keyword arg", a)
                     if vararg:
                         self.error(_AST, "only named arguments may follow *expression", a)
-                    items.append((self.expr, (a, ctx)))
+                    items.append((self._expr, (a, ctx)))
                 elif a.children[1].type in _COMP_FOR:
-                    items.append((self.genexp, (a, ctx)))
+                    items.append((self._genexp, (a, ctx)))
                 else:
                     key = a.children[0]
                     kind = self.kind(key)
@@ -1155,7 +1186,7 @@ class _Checker:
                         self.error(_AST, "keyword argument repeated", key)
                     keywords.add(key.value)
                     seen_kw = True
-                    items.append((self.expr, (a.children[2], ctx)))
+                    items.append((self._expr, (a.children[2], ctx)))
                 i += 1
         self.push_all(items)
 
@@ -1169,16 +1200,16 @@ class _Checker:
             return
         inner = kids[1]
         if first == "`":
-            self.push(self.expr, inner, ctx)
+            self.push(self._expr, inner, ctx)
             return
         if first == "(":
             if inner.type == "testlist_comp" and _has_comp(inner):
                 self.genexp(inner, ctx)
                 return
             if inner.type == "testlist_comp":
-                self.push_all([(self.expr_elt, (k, ctx)) for k in inner.children[::2]])
+                self.push_all([(self._expr_elt, (k, ctx)) for k in inner.children[::2]])
                 return
-            self.push(self.expr, inner, ctx)
+            self.push(self._expr, inner, ctx)
             return
         if first == "[":
             if inner.type in ("listmaker", "testlist_comp") and _has_comp(inner):
@@ -1188,9 +1219,9 @@ class _Checker:
                     self.listcomp_27(inner, ctx)
                 return
             if inner.type in ("listmaker", "testlist_comp"):
-                self.push_all([(self.expr_elt, (k, ctx)) for k in inner.children[::2]])
+                self.push_all([(self._expr_elt, (k, ctx)) for k in inner.children[::2]])
                 return
-            self.push(self.expr_elt, inner, ctx)
+            self.push(self._expr_elt, inner, ctx)
             return
         if first == "{":
             if inner.type == "dictorsetmaker":
@@ -1202,9 +1233,9 @@ class _Checker:
                     self.comprehension(inner, ctx, "dict" if is_dict else "set")
                     return
                 parts = [k for k in kk if k.type != "OP" or k.value not in (",", ":", "**")]
-                self.push_all([(self.expr_elt, (k, ctx)) for k in parts])
+                self.push_all([(self._expr_elt, (k, ctx)) for k in parts])
                 return
-            self.push(self.expr_elt, inner, ctx)
+            self.push(self._expr_elt, inner, ctx)
 
     def genexp(self, node: Node, ctx: _Ctx) -> None:
         self.comprehension(node, ctx, "genexp")
@@ -1216,19 +1247,19 @@ class _Checker:
         elt_nodes = [k for k in kids[: kids.index(comp)] if not (k.type == "OP" and k.value in (":", "**"))]
         if self.py3 and elt_nodes and self.kind(elt_nodes[0]) == "Starred":
             self.error(_AST, "iterable unpacking cannot be used in comprehension", elt_nodes[0])
-        scope = _Scope("comprehension", kind, node.line, self.byte_col(node), ctx.scope)
+        scope = _Scope("comprehension", kind, node.line, node, ctx.scope)
         inner = _Ctx(scope, in_async=ctx.in_async)
         fors = _comp_chain(comp)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
-        items.append((self.expr, (elt_nodes[0], inner)))
+        items.append((self._expr, (elt_nodes[0], inner)))
         if len(elt_nodes) > 1:
-            items.append((self.expr, (elt_nodes[1], inner)))
+            items.append((self._expr, (elt_nodes[1], inner)))
         for index, (for_node, is_async) in enumerate(fors):
             target, iterable = for_node.children[1], for_node.children[3]
-            items.append((self.comp_target, (target, inner)))
-            items.append((self.expr, (iterable, ctx if index == 0 else inner)))
+            items.append((self._comp_target, (target, inner)))
+            items.append((self._expr, (iterable, ctx if index == 0 else inner)))
             for cond in _comp_ifs(for_node):
-                items.append((self.expr, (cond, inner)))
+                items.append((self._expr, (cond, inner)))
             if is_async and not ctx.in_async and kind != "genexp" and self.py3:
                 items.append((self.compile_error_at,
                               ("asynchronous comprehension outside of an asynchronous function", node)))
@@ -1237,12 +1268,12 @@ class _Checker:
     def listcomp_27(self, node: Node, ctx: _Ctx) -> None:
         """2.7 list comprehensions run in the enclosing scope."""
         kids = node.children
-        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.expr, (kids[0], ctx))]
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (kids[0], ctx))]
         for for_node, _ in _comp_chain(kids[1]):
-            items.append((self.comp_target, (for_node.children[1], ctx)))
-            items.append((self.expr, (for_node.children[3], ctx)))
+            items.append((self._comp_target, (for_node.children[1], ctx)))
+            items.append((self._expr, (for_node.children[3], ctx)))
             for cond in _comp_ifs(for_node):
-                items.append((self.expr, (cond, ctx)))
+                items.append((self._expr, (cond, ctx)))
         self.push_all(items)
 
     def comp_target(self, target: Node, ctx: _Ctx) -> None:
@@ -1374,7 +1405,7 @@ class _Checker:
                 return
 
     def directive_error(self, scope: _Scope, name: str, message: str) -> None:
-        line, col = scope.directives.get(name, (scope.line, scope.col))
+        line, col = scope.directives.get(name) or (scope.line, self.scope_col(scope))
         self.error(_ANALYZE, message, None, line=line, offset="none", with_text=False)
         self.set_offset(_ANALYZE, col)
 
