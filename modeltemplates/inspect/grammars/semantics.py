@@ -271,7 +271,10 @@ class _Checker:
         t = node.type
         if t == "simple_stmt":
             parts = [c for c in node.children if c.type != "NEWLINE" and c.value != ";"]
-            self.push_all([(self._small, (c, ctx)) for c in parts])
+            if len(parts) == 1:  # it would be the next item the walk runs
+                self.small(parts[0], ctx)
+            else:
+                self.push_all([(self._small, (c, ctx)) for c in parts])
             return
         if t in _COMPOUND:
             getattr(self, "s_" + t)(node, ctx)
@@ -451,7 +454,7 @@ class _Checker:
                 items.append((self.ast_error_at, ("assignment to yield expression not possible", target)))
                 break
             items.append((self._assign_target, (target, ctx)))
-        items.append((self._expr, (kids[-1], ctx)))
+        self.load(kids[-1], ctx, items)
         self.push_all(items)
 
     def ast_error_at(self, message: str, node: Node) -> None:
@@ -520,7 +523,7 @@ class _Checker:
         simple = kind == "Name" and deep.type != "atom"
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (ann.children[1], ctx))]
         if len(ann.children) == 4:
-            items.append((self._expr, (ann.children[3], ctx)))
+            self.load(ann.children[3], ctx, items)
         self.push_all(items)
         if kind == "Name":
             name = target.value
@@ -537,7 +540,7 @@ class _Checker:
         while i < len(kids):
             word = kids[i].value
             if word in ("if", "elif"):
-                items.append((self._expr, (kids[i + 1], ctx)))
+                self.load(kids[i + 1], ctx, items)
                 items.extend(self.suite(kids[i + 3], ctx))
                 i += 4
             else:
@@ -563,7 +566,7 @@ class _Checker:
         if len(kids) == 9:
             items.extend(self.suite(kids[8], ctx))  # ast.c builds the else-suite first
         items.append((self.for_target, (kids[1], ctx)))
-        items.append((self._expr, (kids[3], ctx)))
+        self.load(kids[3], ctx, items)
         items.extend(self.suite(kids[5], inner))
         self.push_all(items)
 
@@ -678,7 +681,7 @@ class _Checker:
         inner = _Ctx(scope, in_async=is_async)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.arguments, (params, ctx, scope))]
         if returns is not None:
-            items.append((self._expr, (returns, ctx)))
+            self.load(returns, ctx, items)
         items.extend(self.suite(body, inner))
         self.push_all(items)
 
@@ -693,7 +696,7 @@ class _Checker:
             else:
                 bases = kids[3]
                 for b in (bases.children[::2] if bases.type == "testlist" else [bases]):
-                    items.append((self._expr, (b, ctx)))
+                    self.load(b, ctx, items)
         scope = _Scope("class", name.value, node.line, node, ctx.scope)
         items.extend(self.suite(kids[-1], _Ctx(scope)))
         self.push_all(items)
@@ -976,15 +979,19 @@ class _Checker:
             return
         if t in ("power", "atom_expr"):
             kids = node.children
-            if _await_keyword(kids):
+            awaited = _await_keyword(kids)
+            if awaited:
                 self.check_await(node, ctx)
             items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
-            for k in kids:
-                if k.type == "trailer":
-                    items.append((self._trailer, (k, ctx)))
-                elif not (k.type == "OP" or (k is kids[0] and _await_keyword(kids))):
-                    items.append((self._expr, (k, ctx)))
-            self.push_all(items)
+            for k in kids[1:] if awaited else kids:
+                kt = k.type
+                if kt == "trailer":
+                    if k.children[0].value != ".":  # an attribute name checks nothing
+                        items.append((self._trailer, (k, ctx)))
+                elif kt != "OP":
+                    self.load(k, ctx, items)
+            if items:
+                self.push_all(items)
             return
         if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
             kids = node.children
@@ -993,7 +1000,7 @@ class _Checker:
             items = []
             if len(kids) == 4:
                 items.append((self.arguments, (kids[1], ctx, scope)))
-            items.append((self._expr, (kids[-1], inner)))
+            self.load(kids[-1], inner, items)
             self.push_all(items)
             return
         if t == "yield_expr":
@@ -1007,14 +1014,40 @@ class _Checker:
         if t == "comparison":
             # ast.c converts the right-hand operands before the left one
             kids = node.children
-            items = [(self._expr, (k, ctx)) for k in kids[2::2]] + [(self._expr, (kids[0], ctx))]
+            items = []
+            for k in kids[2::2]:
+                self.load(k, ctx, items)
+            self.load(kids[0], ctx, items)
             self.push_all(items)
             return
         if t in _TUPLES:
             elts = node.children[::2]
             self.push_all([(self._expr_elt, (k, ctx)) for k in elts])
             return
-        self.push_all([(self._expr, (k, ctx)) for k in node.children if k.type != "OP" and not _is_word(k)])
+        items = []
+        for k in node.children:
+            if k.type != "OP" and not _is_word(k):
+                self.load(k, ctx, items)
+        self.push_all(items)
+
+    def load(self, node: Node, ctx: _Ctx, items: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
+        """Add ``expr(node, ctx)`` to ``items``, or do it now for a name or a number.
+
+        A number checks nothing. A name only marks itself used in the block's symbol table, and
+        doing that before ``items`` run changes nothing but the order of the table's entries. The
+        one thing that order decides is which of several erroneous names ``analyze`` reports, and
+        such a name enters its table by a parameter or a ``global``/``nonlocal`` statement (used
+        before the statement, it is that statement's error, and ``analyze`` does not run).
+        Statements never sit inside the expressions whose parts are scheduled here.
+        """
+        t = node.type
+        if t == "NAME":
+            name = node.value
+            if not (self.py3 and name in ("None", "True", "False")):
+                symbols = ctx.scope.symbols
+                symbols[name] = symbols.get(name, 0) | USE
+        elif t != "NUMBER":
+            items.append((self._expr, (node, ctx)))
 
     def expr_elt(self, node: Node, ctx: _Ctx) -> None:
         """An element of a tuple/list/set display: a starred item is allowed there."""
@@ -1109,15 +1142,15 @@ class _Checker:
                         msg = ("positional argument follows keyword argument unpacking" if ndoublestars
                                else "positional argument follows keyword argument")
                         self.error(_AST, msg, a)
-                    items.append((self._expr, (a, ctx)))
+                    self.load(a, ctx, items)
                 elif a.children[0].type == "OP" and a.children[0].value == "*":
                     if ndoublestars:
                         self.error(_AST, "iterable argument unpacking follows keyword argument unpacking", a)
-                    items.append((self._expr, (a.children[1], ctx)))
+                    self.load(a.children[1], ctx, items)
                 elif a.children[0].type == "OP" and a.children[0].value == "**":
                     nkeywords += 1
                     ndoublestars += 1
-                    items.append((self._expr, (a.children[1], ctx)))
+                    self.load(a.children[1], ctx, items)
                 elif a.children[1].type in _COMP_FOR:
                     items.append((self._genexp, (a, ctx)))
                 else:
@@ -1132,7 +1165,7 @@ class _Checker:
                         self.error(_AST, "keyword argument repeated", key)
                     keywords.add(key.value)
                     nkeywords += 1
-                    items.append((self._expr, (a.children[2], ctx)))
+                    self.load(a.children[2], ctx, items)
                 i += 1
         else:
             nargs = nkw = ngens = 0
@@ -1161,7 +1194,7 @@ class _Checker:
                 if a.type == "OP":
                     if a.value in ("*", "**"):
                         vararg = vararg or a.value == "*"
-                        items.append((self._expr, (args[i + 1], ctx)))
+                        self.load(args[i + 1], ctx, items)
                         i += 2
                         continue
                     i += 1
@@ -1171,7 +1204,7 @@ class _Checker:
                         self.error(_AST, "non-keyword arg after keyword arg", a)
                     if vararg:
                         self.error(_AST, "only named arguments may follow *expression", a)
-                    items.append((self._expr, (a, ctx)))
+                    self.load(a, ctx, items)
                 elif a.children[1].type in _COMP_FOR:
                     items.append((self._genexp, (a, ctx)))
                 else:
@@ -1186,7 +1219,7 @@ class _Checker:
                         self.error(_AST, "keyword argument repeated", key)
                     keywords.add(key.value)
                     seen_kw = True
-                    items.append((self._expr, (a.children[2], ctx)))
+                    self.load(a.children[2], ctx, items)
                 i += 1
         self.push_all(items)
 
@@ -1251,15 +1284,15 @@ class _Checker:
         inner = _Ctx(scope, in_async=ctx.in_async)
         fors = _comp_chain(comp)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
-        items.append((self._expr, (elt_nodes[0], inner)))
+        self.load(elt_nodes[0], inner, items)
         if len(elt_nodes) > 1:
-            items.append((self._expr, (elt_nodes[1], inner)))
+            self.load(elt_nodes[1], inner, items)
         for index, (for_node, is_async) in enumerate(fors):
             target, iterable = for_node.children[1], for_node.children[3]
             items.append((self._comp_target, (target, inner)))
-            items.append((self._expr, (iterable, ctx if index == 0 else inner)))
+            self.load(iterable, ctx if index == 0 else inner, items)
             for cond in _comp_ifs(for_node):
-                items.append((self._expr, (cond, inner)))
+                self.load(cond, inner, items)
             if is_async and not ctx.in_async and kind != "genexp" and self.py3:
                 items.append((self.compile_error_at,
                               ("asynchronous comprehension outside of an asynchronous function", node)))
@@ -1271,9 +1304,9 @@ class _Checker:
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (kids[0], ctx))]
         for for_node, _ in _comp_chain(kids[1]):
             items.append((self._comp_target, (for_node.children[1], ctx)))
-            items.append((self._expr, (for_node.children[3], ctx)))
+            self.load(for_node.children[3], ctx, items)
             for cond in _comp_ifs(for_node):
-                items.append((self._expr, (cond, ctx)))
+                self.load(cond, ctx, items)
         self.push_all(items)
 
     def comp_target(self, target: Node, ctx: _Ctx) -> None:
