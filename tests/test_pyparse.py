@@ -640,3 +640,19 @@ def test_error_lines_of_multi_line_strings(src: bytes, version: tuple[int, int],
     assert error is not None and error.line == line
     if offset is not None:
         assert error.offset == offset
+
+
+def test_node_tree_is_made_on_first_use_from_the_plain_tuple_tree() -> None:
+    """The parse keeps plain tuples; ``tree`` is the same tree as Node objects, made once (on
+    first use), field for field equal."""
+    from modeltemplates.inspect.pyparse import as_nodes
+
+    result = parse(b"import os\ndef f(a, *b):\n    return [x for x in b if x](a)\n", PY37)
+    raw = result.raw_tree
+    assert raw is not None and type(raw) is tuple and type(raw[2][0]) is tuple
+    tree = result.tree
+    assert tree is not None and tree is result.tree
+    assert tree == raw and as_nodes(raw) == tree
+    assert all(type(node) is Node for node in tree.iter_nodes())
+    failed = parse(b"x = (1,\n  2 3)\n", PY37)
+    assert failed.raw_tree is None and failed.tree is None

@@ -40,8 +40,9 @@ in the file (``source_line``, ``source_column``, 1-based) for pointing a user at
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -136,11 +137,23 @@ class SyntaxProblem:
         return f"{prefix}{self.message} (line {self.line}, offset {self.offset})"
 
 
+#: A node as the parser builds it: a plain ``(type, value, children, line, column)`` tuple. Such
+#: trees cost a fraction of :class:`Node` trees to build, and the cyclic garbage collector stops
+#: tracking their tuples as its passes meet them (it tracks every instance of a tuple subclass
+#: for good and walks them at each full pass). The compiler checks read them; :attr:`ParseResult.tree`
+#: makes the :class:`Node` tree only when someone asks for it (most files' trees are never read).
+RawNode = tuple[str, str, tuple[Any, ...], int, int]
+
+
 @attrs.frozen
 class ParseResult:
-    """The outcome of :func:`parse`: a tree or the first problem (never both), plus facts."""
+    """The outcome of :func:`parse`: a tree or the first problem (never both), plus facts.
 
-    tree: Node | None
+    ``raw_tree`` is the tree as plain tuples (see :data:`RawNode`); :attr:`tree` is the same tree
+    as :class:`Node` objects, made on first use.
+    """
+
+    raw_tree: RawNode | None = attrs.field(repr=False)
     error: SyntaxProblem | None
     encoding: str
     future_features: frozenset[str] = frozenset()
@@ -149,6 +162,31 @@ class ParseResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @functools.cached_property
+    def tree(self) -> Node | None:
+        """The syntax tree (see the module docstring), or None when the source has an error."""
+        return None if self.raw_tree is None else as_nodes(self.raw_tree)
+
+
+def as_nodes(raw: RawNode) -> Node:
+    """The :class:`Node` tree of a plain-tuple tree (iterative: trees may be deep)."""
+    new, node_type = tuple.__new__, Node
+    done: list[Node] = []  # finished nodes, in order
+    work: list[tuple[RawNode, bool]] = [(raw, False)]
+    while work:
+        node, expanded = work.pop()
+        kids = node[2]
+        if not kids:
+            done.append(new(node_type, node))
+        elif not expanded:
+            work.append((node, True))
+            work.extend((kid, False) for kid in reversed(kids))
+        else:
+            made = tuple(done[-len(kids):])
+            del done[-len(kids):]
+            done.append(new(node_type, (node[0], node[1], made, node[3], node[4])))
+    return done[0]
 
 
 def parse(source: bytes, version: tuple[int, int], filename: str = "<module>") -> ParseResult:
@@ -252,9 +290,9 @@ class _Driver:
         self.print_function = False
         self.barry = False
         #: Every ``from __future__ import`` node, in source order (for the compiler's checks).
-        self.future_imports: list[Node] = []
+        self.future_imports: list[RawNode] = []
 
-    def run(self, start: str = "file_input") -> tuple[Node | None, SyntaxProblem | None]:
+    def run(self, start: str = "file_input") -> tuple[RawNode | None, SyntaxProblem | None]:
         """Parse the whole token stream from the nonterminal ``start``.
 
         The stack is three flat lists: ``states`` (a :class:`~.pgen.DriverTables` id per entry),
@@ -266,28 +304,19 @@ class _Driver:
         t = tables(self.lang.version)
         rows, defaults, accept_only, state_nt = t.rows, t.defaults, t.accept_only, t.state_nt
         names = g.names
-        # One lookup by token text (keywords, operators), else by token kind.
-        value_labels = {**g.keywords, **g.operators}
-        kind_labels: dict[str, int | None] = {**g.tokens, "OP": None}
-        ne_label = g.operators.get("!=", -1)
-        if ne_label >= 0:
-            value_labels["<>"] = ne_label
-        print_label = g.keywords.get("print", -1)
-        name_label = g.tokens["NAME"]
+        labels = _labels(self.lang.version)
+        value_labels, kind_labels, special = labels.by_value, labels.by_kind, labels.special
+        ne_label, print_label, name_label, async_labels = labels.ne, labels.print, labels.name, labels.async_
         contextual = self.lang.tokenizer.contextual_async
-        async_labels = {g.keywords[w] for w in ("async", "await") if w in g.keywords} if contextual else set()
         async_keywords: set[int] = set()
-        import_from = names.index("import_from") if "import_from" in names else -1
+        import_from = labels.import_from
         py3 = self.lang.version[0] >= 3
         states = [t.state_base[g.nt_index(start)]]
         bases = [0]
-        values: list[Node] = []
+        values: list[RawNode] = []
         depth = 1
-        prev1 = prev2 = prev3 = None  # texts of the last three tokens (the error context)
         print_function = self.print_function
         barry = self.barry
-        new_node = tuple.__new__
-        node_type = Node
         maxstack = MAXSTACK
         pop_code, pop_run_code = POP, POP_RUN
         try:
@@ -300,13 +329,13 @@ class _Driver:
                 if label is None:
                     label = kind_labels[tok[0]]
                     if label is None:  # an operator the grammar does not know
-                        return None, self._syntax_error(tok, None, _context(prev3, prev2, prev1))
-                elif (label == print_label and print_function) or (
-                        label in async_labels and tok[5] not in async_keywords):
-                    label = name_label
-                elif label == ne_label and py3 and (value == "<>") != barry:
-                    context = _context(prev3, prev2, prev1)
-                    return None, self._syntax_error(tok, None, context, barry=value == "!=")
+                        return None, self._syntax_error(tok, None, _context(values))
+                elif label in special:  # print, async, await, != (else no check at all)
+                    if (label == print_label and print_function) or (
+                            label in async_labels and tok[5] not in async_keywords):
+                        label = name_label
+                    elif label == ne_label and py3 and (value == "<>") != barry:
+                        return None, self._syntax_error(tok, None, _context(values), barry=value == "!=")
                 while True:  # pop complete frames until one takes the token
                     top = states[-1]
                     act = rows[top].get(label)
@@ -318,12 +347,12 @@ class _Driver:
                         base = bases.pop()
                         depth -= 1
                         if not states:
-                            return None, self._syntax_error(tok, None, _context(prev3, prev2, prev1))
+                            return None, self._syntax_error(tok, None, _context(values))
                         if len(values) - base != 1:
                             kids = tuple(values[base:])
                             del values[base:]
                             nt = state_nt[top]
-                            node = new_node(node_type, (names[nt], "", kids, kids[0].line, kids[0].column))
+                            node = (names[nt], "", kids, kids[0][3], kids[0][4])
                             values.append(node)
                             if nt == import_from:
                                 self._future_hack(node)
@@ -336,7 +365,7 @@ class _Driver:
                         nt = state_nt[arg]
                         accel = g.states[nt][arg - t.state_base[nt]][0]
                         expected = next(iter(accel)) if len(accel) == 1 else None
-                        return None, self._syntax_error(tok, expected, _context(prev3, prev2, prev1))
+                        return None, self._syntax_error(tok, expected, _context(values))
                 new_top, outer, push, npush, need, net, then_pop = act
                 if depth + need > maxstack:
                     return None, self._overflow(tok)
@@ -353,7 +382,7 @@ class _Driver:
                     bases.append(nv)
                     if npush == 2:
                         bases.append(nv)
-                values.append(new_node(node_type, (tok[0], value, (), tok[2], tok[3] + 1)))
+                values.append((tok[0], value, (), tok[2], tok[3] + 1))
                 while then_pop:  # pop frames that can take nothing more
                     top = states[-1]
                     only = accept_only[top]
@@ -369,7 +398,7 @@ class _Driver:
                             kids = tuple(values[base:])
                             del values[base:]
                             nt = state_nt[top]
-                            node = new_node(node_type, (names[nt], "", kids, kids[0].line, kids[0].column))
+                            node = (names[nt], "", kids, kids[0][3], kids[0][4])
                             values.append(node)
                             if nt == import_from:
                                 self._future_hack(node)
@@ -382,48 +411,48 @@ class _Driver:
                             bases.pop()
                         else:
                             states[-1] = rest
-                prev3, prev2, prev1 = prev2, prev1, value
         except TokenizeError as exc:
             return None, self._token_error(exc)
         return None, SyntaxProblem("syntax", "unexpected end of token stream", None, None, 1)
 
-    def _make(self, state: int, children: list[Node], start: str) -> Node:
+    def _make(self, state: int, children: list[RawNode], start: str) -> RawNode:
         """The root node (never collapsed for ``file_input``)."""
         if len(children) == 1 and start != "file_input":
             return children[0]
         first = children[0]
         nt = tables(self.lang.version).state_nt[state]
-        return Node(grammar(self.lang.version).names[nt], "", tuple(children), first.line, first.column)
+        return (grammar(self.lang.version).names[nt], "", tuple(children), first[3], first[4])
 
-    def _future_hack(self, node: Node) -> None:
+    def _future_hack(self, node: RawNode) -> None:
         """2.7/3.x ``future_hack``: a ``from __future__ import`` changes how the parser reads on.
 
         Called for every ``import_from`` node as it is completed; also keeps the future imports.
         """
-        module = node.children[1]
-        if module.type == "NAME" and module.value == "__future__":
+        # Nodes are plain tuples here: [0] type, [1] value, [2] children (see RawNode).
+        kids = node[2]
+        module = kids[1]
+        if module[0] == "NAME" and module[1] == "__future__":
             self.future_imports.append(node)
-        if node.type != "import_from" or len(node.children) < 4:
+        if node[0] != "import_from" or len(kids) < 4:
             return
-        kids = node.children
-        if kids[0].value != "from":
+        if kids[0][1] != "from":
             return
         mod = kids[1]
-        if mod.type == "NAME" and mod.value != "__future__":
+        if mod[0] == "NAME" and mod[1] != "__future__":
             return
-        if not (kids[2].type == "NAME" and kids[2].value == "import"):
+        if not (kids[2][0] == "NAME" and kids[2][1] == "import"):
             return
         names = kids[3]
-        if names.type == "OP":
-            if names.value != "(":
+        if names[0] == "OP":
+            if names[1] != "(":
                 return
             names = kids[4]
-        items = names.children[::2] if names.type == "import_as_names" else (names,)
+        items = names[2][::2] if names[0] == "import_as_names" else (names,)
         for item in items:
-            first = item if item.type == "NAME" else item.children[0]
-            if first.value == "print_function":
+            first = item if item[0] == "NAME" else item[2][0]
+            if first[1] == "print_function":
                 self.print_function = True
-            elif first.value == "barry_as_FLUFL" and self.lang.version[0] >= 3:
+            elif first[1] == "barry_as_FLUFL" and self.lang.version[0] >= 3:
                 self.barry = True
 
     # ------------------------------------------------------------ error reports
@@ -487,9 +516,55 @@ class _Driver:
         )
 
 
-def _context(*texts: str | None) -> list[str]:
-    """The texts of the (up to three) tokens before the offending one."""
-    return [text for text in texts if text is not None]
+def _context(values: list[RawNode]) -> list[str]:
+    """The texts of the (up to three) tokens before the offending one: the last leaves of the
+    finished children of the open frames, which hold every token shifted so far, in order."""
+    texts: list[str] = []
+    work = list(values[-3:])  # each subtree holds a token at least
+    while work and len(texts) < 3:
+        node = work.pop()
+        if node[2]:
+            work.extend(node[2][-3:])
+        else:
+            texts.append(node[1])
+    texts.reverse()
+    return texts
+
+
+@attrs.frozen
+class _Labels:
+    """How the driver of one grammar maps a token to its label (built once per version)."""
+
+    by_value: dict[str, int]  # keywords and operators (``<>`` is ``!=``)
+    by_kind: dict[str, int | None]  # the token classes; None for an operator the grammar lacks
+    special: frozenset[int]  # labels that need a second look (print, async, await, !=)
+    ne: int
+    print: int
+    name: int
+    async_: frozenset[int]
+    import_from: int
+
+
+@functools.cache
+def _labels(version: tuple[int, int]) -> _Labels:
+    """The label maps of ``version`` (two threads may build them at once: the results are equal)."""
+    g = grammar(version)
+    by_value = {**g.keywords, **g.operators}
+    ne_label = g.operators.get("!=", -1)
+    if ne_label >= 0:
+        by_value["<>"] = ne_label
+    print_label = g.keywords.get("print", -1)
+    contextual = language(version).tokenizer.contextual_async
+    async_labels = frozenset(g.keywords[w] for w in ("async", "await") if contextual and w in g.keywords)
+    special = {print_label, *async_labels}
+    if version[0] >= 3:
+        special.add(ne_label)
+    special.discard(-1)
+    return _Labels(
+        by_value=by_value, by_kind={**g.tokens, "OP": None}, special=frozenset(special), ne=ne_label,
+        print=print_label, name=g.tokens["NAME"], async_=async_labels,
+        import_from=g.names.index("import_from") if "import_from" in g.names else -1,
+    )
 
 
 def pytokens_alias(op: str) -> str:

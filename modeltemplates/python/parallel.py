@@ -75,34 +75,40 @@ def plan_lanes(sizes: Sequence[int], lanes: int, pinned: int | None = None) -> l
     return [lane for lane in plan if lane]
 
 
-def check_one(path: str, data: bytes, python: tuple[int, int]) -> Outcome:
-    """The syntax check of one file, as the pipeline runs it (a failing check is a finding)."""
+def check_one(path: str, data: bytes, python: tuple[int, int], want_tree: bool = True) -> Outcome:
+    """The syntax check of one file, as the pipeline runs it (a failing check is a finding).
+
+    The tree is made only when ``want_tree`` (a parse keeps its tree as plain tuples, and most
+    files' trees are never read); ``parses?`` is the same either way.
+    """
     from modeltemplates.checks.syntax import check_source
 
     try:
         result = check_source(path, data, python)
     except Exception as exc:  # never let one odd file end the run: say so instead
         return [], False, None, check_failed(path, "Python source", exc)
-    found, tree = list(result.findings), result.parse.tree
-    if result.parse.error is not None:  # every further error too, and the tree of what could be read
-        from modeltemplates.checks.further import further_findings
+    found = list(result.findings)
+    if result.parse.error is None:
+        return found, True, result.parse.tree if want_tree else None, None
+    # every further error too, and the tree of what could be read
+    from modeltemplates.checks.further import further_findings
 
-        try:
-            recovery = further_findings(path, data, python, result.parse.error)
-        except Exception as exc:
-            found.append(check_failed(path, "Python source (further errors)", exc))
-        else:
-            found.extend(recovery.findings)
-            tree = recovery.tree
-    return found, tree is not None, tree, None
+    tree = None
+    try:
+        recovery = further_findings(path, data, python, result.parse.error)
+    except Exception as exc:
+        found.append(check_failed(path, "Python source (further errors)", exc))
+    else:
+        found.extend(recovery.findings)
+        tree = recovery.tree
+    return found, tree is not None, tree if want_tree else None, None
 
 
 def _check_lane(items: list[tuple[str, bytes]], python: tuple[int, int]) -> list[Outcome]:
     """One lane in a worker process: outcomes without trees (they stay where they are built)."""
     out = []
     for path, data in items:
-        found, ok, _tree, failure = check_one(path, data, python)
-        out.append((found, ok, None, failure))
+        out.append(check_one(path, data, python, want_tree=False))
     return out
 
 
@@ -115,8 +121,7 @@ def check_sources(
     outcomes: dict[str, Outcome] = {}
     if not worth_parallel(sizes, min(workers, idle_cores())):
         for path, data in items:
-            found, ok, tree, failure = check_one(path, data, python)
-            outcomes[path] = (found, ok, tree if path == keep_tree else None, failure)
+            outcomes[path] = check_one(path, data, python, want_tree=path == keep_tree)
         return outcomes
     import concurrent.futures as cf
     import multiprocessing
@@ -139,7 +144,7 @@ def check_sources(
     try:
         for i in lanes[0]:
             path, data = items[i]
-            outcomes[path] = check_one(path, data, python)
+            outcomes[path] = check_one(path, data, python, want_tree=path == keep_tree)
         for lane, future in zip(remote, futures, strict=True):
             results: list[Outcome] | None = None
             if future is not None:
@@ -148,7 +153,7 @@ def check_sources(
                 except Exception:  # a lost worker: check its files here instead
                     results = None
             if results is None:
-                results = [check_one(items[i][0], items[i][1], python) for i in lane]
+                results = [check_one(items[i][0], items[i][1], python, want_tree=False) for i in lane]
             for i, outcome in zip(lane, results, strict=True):
                 outcomes[items[i][0]] = outcome
     finally:

@@ -105,7 +105,7 @@ def _bad_x_escape(body: str) -> int | None:
 def check_strings_27(ck: _Checker, tokens: list[Node], atom: Node) -> None:
     enc = ck.decoded.encoding if ck.decoded.declared else None
     for tok in tokens:
-        prefix, body = _split(tok.value)
+        prefix, body = _split(tok[1])
         unicode = ck.unicode_literals
         if "u" in prefix:
             unicode = True
@@ -129,7 +129,7 @@ def check_strings_27(ck: _Checker, tokens: list[Node], atom: Node) -> None:
         elif not raw and "\\" in body and _bad_x_escape(body) is not None and ck.first[_AST] is None:
             from modeltemplates.inspect.grammars.semantics import Problem
 
-            ck.first[_AST] = Problem("syntax", "invalid \\x escape", None, None, tok.line, tok.column,
+            ck.first[_AST] = Problem("syntax", "invalid \\x escape", None, None, tok[3], tok[4],
                                      "ValueError")
             from modeltemplates.inspect.grammars.semantics import _Found
 
@@ -142,7 +142,7 @@ def check_strings_27(ck: _Checker, tokens: list[Node], atom: Node) -> None:
 def check_strings_3x(ck: _Checker, tokens: list[Node], atom: Node, ctx: _Ctx) -> None:
     bytesmode = None
     for index, tok in enumerate(tokens):
-        prefix, body = _split(tok.value)
+        prefix, body = _split(tok[1])
         is_bytes = "b" in prefix
         raw = "r" in prefix
         if "f" in prefix:
@@ -351,12 +351,12 @@ class _FString:
 
             if self.ck.first[_AST] is None:
                 leaf = self.atom
-                while leaf.children:
-                    leaf = leaf.children[0]
+                while leaf[2]:
+                    leaf = leaf[2][0]
                 self.ck.first[_AST] = Problem(
-                    problem.kind, problem.message, problem.line, problem.offset, leaf.line, leaf.column,
+                    problem.kind, problem.message, problem.line, problem.offset, leaf[3], leaf[4],
                     problem.exc_type,
                 )
             raise _Found
         if tree is not None:
-            self.ck.expr_then(tree.children[0], self.ctx, load=True)
+            self.ck.expr_then(tree[2][0], self.ctx, load=True)

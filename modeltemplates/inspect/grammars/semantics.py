@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from modeltemplates.inspect.grammars import Language
     from modeltemplates.inspect.pytokens import SourceText
 
-Node = Any  # pyparse.Node (duck-typed here to avoid an import cycle)
+#: A tree node as the parser builds it: the tuple ``(type, value, children, line, column)`` (the
+#: fields of ``pyparse.Node``, which is such a tuple too). The checks read the fields by index:
+#: ``n[0]`` type, ``n[1]`` value, ``n[2]`` children, ``n[3]`` line, ``n[4]`` column.
+Node = Any
 
 
 @attrs.frozen
@@ -184,8 +187,8 @@ class _Checker:
     def byte_col(self, node: Node) -> int:
         """CPython's ``col_offset`` of a node: UTF-8 bytes from the line start."""
         leaf = _first_leaf(node)
-        start = self.line_start(leaf.line)
-        return len(self.text[start : start + leaf.column - 1].encode("utf-8", "surrogateescape"))
+        start = self.line_start(leaf[3])
+        return len(self.text[start : start + leaf[4] - 1].encode("utf-8", "surrogateescape"))
 
     def scope_col(self, scope: _Scope) -> int:
         """The block's column as the symbol table records it (computed only for an error)."""
@@ -205,16 +208,16 @@ class _Checker:
         if self.first[phase] is not None:
             return
         leaf = _first_leaf(node) if node is not None else None
-        src_line = leaf.line if leaf is not None else (line or 1)
-        src_col = leaf.column if leaf is not None else None
+        src_line = leaf[3] if leaf is not None else (line or 1)
+        src_col = leaf[4] if leaf is not None else None
         rep_line = line if line is not None else src_line
         off: int | None = None
         if offset == "col" and self.py3 and node is not None:
             off = self.byte_col(node)
-        if line is None and leaf is not None and leaf.type == "STRING" and "\n" in leaf.value:
+        if line is None and leaf is not None and leaf[0] == "STRING" and "\n" in leaf[1]:
             # The tokenizer stamps a multi-line string with the line it ends on, and its column
             # comes out as -1 (CPython 3.7.16 / 2.7.18 on f-string errors in triple-quoted strings).
-            rep_line = leaf.line + leaf.value.count("\n")
+            rep_line = leaf[3] + leaf[1].count("\n")
             if off is not None:
                 off = -1
         if with_text is None:
@@ -246,8 +249,8 @@ class _Checker:
         stack: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         self.stack = stack
         ctx = _Ctx(module)
-        for child in reversed(tree.children):
-            if child.type not in ("NEWLINE", "ENDMARKER"):
+        for child in reversed(tree[2]):
+            if child[0] not in ("NEWLINE", "ENDMARKER"):
                 stack.append((self._stmt, (child, ctx)))
         while stack:
             func, args = stack.pop()
@@ -263,14 +266,14 @@ class _Checker:
     # ------------------------------------------------------------ statements
 
     def suite(self, node: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        if node.type == "suite":
-            return [(self._stmt, (c, ctx)) for c in node.children if c.type not in ("NEWLINE", "INDENT", "DEDENT")]
+        if node[0] == "suite":
+            return [(self._stmt, (c, ctx)) for c in node[2] if c[0] not in ("NEWLINE", "INDENT", "DEDENT")]
         return [(self._stmt, (node, ctx))]
 
     def stmt(self, node: Node, ctx: _Ctx) -> None:
-        t = node.type
+        t = node[0]
         if t == "simple_stmt":
-            parts = [c for c in node.children if c.type != "NEWLINE" and c.value != ";"]
+            parts = [c for c in node[2] if c[0] != "NEWLINE" and c[1] != ";"]
             if len(parts) == 1:  # it would be the next item the walk runs
                 self.small(parts[0], ctx)
             else:
@@ -282,9 +285,9 @@ class _Checker:
         self.small(node, ctx)
 
     def small(self, node: Node, ctx: _Ctx) -> None:
-        t = node.type
-        if t == "NAME" and node.value in _SMALL_LEAVES:
-            v = node.value
+        t = node[0]
+        if t == "NAME" and node[1] in _SMALL_LEAVES:
+            v = node[1]
             if v == "print" and not self.py3 and not self.print_function:
                 return
             if v in ("pass", "raise"):
@@ -328,26 +331,26 @@ class _Checker:
 
     def s_return_stmt(self, node: Node, ctx: _Ctx) -> None:
         self.check_return(node, ctx, True)
-        self.push(self._expr, node.children[1], ctx)
+        self.push(self._expr, node[2][1], ctx)
 
     def s_raise_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self._expr, (c, ctx)) for c in node.children[1::2]])
+        self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
 
     def s_assert_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self._expr, (c, ctx)) for c in node.children[1::2]])
+        self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
 
     def s_print_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self._expr, (c, ctx)) for c in node.children[1:] if c.type != "OP"])
+        self.push_all([(self._expr, (c, ctx)) for c in node[2][1:] if c[0] != "OP"])
 
     def s_exec_stmt(self, node: Node, ctx: _Ctx) -> None:
-        if len(node.children) == 2 and ctx.scope.kind != "module":
+        if len(node[2]) == 2 and ctx.scope.kind != "module":
             ctx.scope.unoptimized |= 2
-            ctx.scope.opt_line = ctx.scope.opt_line or node.line
-        self.push_all([(self._expr, (c, ctx)) for c in node.children[1::2]])
+            ctx.scope.opt_line = ctx.scope.opt_line or node[3]
+        self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
 
     def s_del_stmt(self, node: Node, ctx: _Ctx) -> None:
-        target = node.children[1]
-        items = target.children[::2] if target.type == "exprlist" else [target]
+        target = node[2][1]
+        items = target[2][::2] if target[0] == "exprlist" else [target]
         for item in items:
             self.set_context(item, "del", item, ctx)
 
@@ -359,8 +362,8 @@ class _Checker:
 
     def directive(self, node: Node, ctx: _Ctx, flag: int, word: str) -> None:
         scope = ctx.scope
-        for name_node in node.children[1::2]:
-            name = name_node.value
+        for name_node in node[2][1::2]:
+            name = name_node[1]
             cur = scope.symbols.get(name, 0)
             if self.py3 and cur & (DEF_PARAM | DEF_LOCAL | USE | DEF_ANNOT):
                 if cur & DEF_PARAM:
@@ -373,32 +376,32 @@ class _Checker:
                     msg = f"name '{name}' is assigned to before {word} declaration"
                 self.error(_SYMTABLE, msg, node, with_text=False)
             scope.symbols[name] = cur | flag
-            scope.directives.setdefault(name, (node.line, self.byte_col(node) if self.py3 else 0))
+            scope.directives.setdefault(name, (node[3], self.byte_col(node) if self.py3 else 0))
 
     def s_import_name(self, node: Node, ctx: _Ctx) -> None:
-        names = node.children[1]
-        items = names.children[::2] if names.type == "dotted_as_names" else [names]
+        names = node[2][1]
+        items = names[2][::2] if names[0] == "dotted_as_names" else [names]
         for item in items:
-            if item.type == "dotted_as_name":
-                bound = item.children[2]
+            if item[0] == "dotted_as_name":
+                bound = item[2][2]
                 self.forbidden(bound, bound, ctx)
-                self.bind(bound.value, DEF_IMPORT, ctx)
-            elif item.type == "dotted_name":
-                self.bind(item.children[0].value, DEF_IMPORT, ctx)
+                self.bind(bound[1], DEF_IMPORT, ctx)
+            elif item[0] == "dotted_name":
+                self.bind(item[2][0][1], DEF_IMPORT, ctx)
             else:
                 self.forbidden(item, item, ctx)
-                self.bind(item.value, DEF_IMPORT, ctx)
+                self.bind(item[1], DEF_IMPORT, ctx)
 
     def s_import_from(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         i = 1
         module = None
-        while i < len(kids) and not (kids[i].type == "NAME" and kids[i].value == "import"):
-            if kids[i].type != "OP":
+        while i < len(kids) and not (kids[i][0] == "NAME" and kids[i][1] == "import"):
+            if kids[i][0] != "OP":
                 module = _dotted(kids[i])
             i += 1
         rest = kids[i + 1 :]
-        if rest[0].type == "OP" and rest[0].value == "*":
+        if rest[0][0] == "OP" and rest[0][1] == "*":
             if self.py3 and ctx.scope.kind != "module":
                 s = ctx.scope
                 self.error(_SYMTABLE, "import * only allowed at module level", None, line=s.line,
@@ -406,36 +409,36 @@ class _Checker:
                 self.set_offset(_SYMTABLE, self.scope_col(s))
             elif not self.py3 and ctx.scope.kind != "module":
                 ctx.scope.unoptimized |= 1
-                ctx.scope.opt_line = ctx.scope.opt_line or node.line
+                ctx.scope.opt_line = ctx.scope.opt_line or node[3]
             return
-        names = rest[1] if rest[0].type == "OP" else rest[0]
-        if names.type == "import_as_names":
-            items = names.children[::2]
-            if rest[0].type != "OP" and len(names.children) % 2 == 0:
+        names = rest[1] if rest[0][0] == "OP" else rest[0]
+        if names[0] == "import_as_names":
+            items = names[2][::2]
+            if rest[0][0] != "OP" and len(names[2]) % 2 == 0:
                 self.error(_AST, "trailing comma not allowed without surrounding parentheses", names)
         else:
             items = [names]
         if module == "__future__" and not self.py3:
             for item in items:
-                first = item if item.type == "NAME" else item.children[0]
-                if first.value == "unicode_literals":
+                first = item if item[0] == "NAME" else item[2][0]
+                if first[1] == "unicode_literals":
                     self.unicode_literals = True
         for item in items:
-            if item.type == "import_as_name":
-                bound = item.children[2]
+            if item[0] == "import_as_name":
+                bound = item[2][2]
                 if not self.py3:
                     self.forbidden(bound, bound, ctx)
                 else:
                     self.forbidden(bound, bound, ctx)
-                self.bind(bound.value, DEF_IMPORT, ctx)
+                self.bind(bound[1], DEF_IMPORT, ctx)
             else:
                 self.forbidden(item, item, ctx)
-                self.bind(item.value, DEF_IMPORT, ctx)
+                self.bind(item[1], DEF_IMPORT, ctx)
 
     def s_expr_stmt(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         second = kids[1]
-        if second.type == "augassign" or (second.type == "OP" and second.value != "=" and second.value.endswith("=")):
+        if second[0] == "augassign" or (second[0] == "OP" and second[1] != "=" and second[1].endswith("=")):
             target = kids[0]
             self.expr_then(target, ctx)
             self.set_context(target, "store", target, ctx, visit=False, aug=True)
@@ -444,13 +447,13 @@ class _Checker:
                 self.error(_AST, "illegal expression for augmented assignment", target)
             self.push(self._expr, kids[2], ctx)
             return
-        if second.type == "annassign":
+        if second[0] == "annassign":
             self.annassign(node, ctx)
             return
         # a normal assignment: targets left to right, then the value
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         for target in kids[:-2:2]:
-            if target.type == "yield_expr" or (target.type == "NAME" and target.value == "yield"):
+            if target[0] == "yield_expr" or (target[0] == "NAME" and target[1] == "yield"):
                 items.append((self.ast_error_at, ("assignment to yield expression not possible", target)))
                 break
             items.append((self._assign_target, (target, ctx)))
@@ -488,7 +491,7 @@ class _Checker:
                 self.push(self._scan_only, elt, ctx)
             return
         if kind == "Starred":
-            self.push(self._scan_only, node.children[1], ctx)
+            self.push(self._scan_only, node[2][1], ctx)
             return
         if kind in ("Attribute", "Subscript"):
             self.trailer_loads(node, ctx)
@@ -496,7 +499,7 @@ class _Checker:
         self.push(self._expr, node, ctx, True)
 
     def trailer_loads(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         start = 1 if _await_keyword(kids) else 0
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (kids[start], ctx))]
         for tr in kids[start + 1 :]:
@@ -504,14 +507,14 @@ class _Checker:
         self.push_all(items)
 
     def annassign(self, node: Node, ctx: _Ctx) -> None:
-        target, ann = node.children[0], node.children[1]
+        target, ann = node[2][0], node[2][1]
         deep = target
         kind = self.kind(target)
         self.expr_then(target, ctx)
         if kind == "Name":
             self.forbidden(target, node, ctx)
         elif kind == "Attribute":
-            self.forbidden(target.children[-1].children[1], node, ctx)
+            self.forbidden(target[2][-1][2][1], node, ctx)
         elif kind == "Subscript":
             pass
         elif kind == "List":
@@ -520,13 +523,13 @@ class _Checker:
             self.error(_AST, "only single target (not tuple) can be annotated", target)
         else:
             self.error(_AST, "illegal target for annotation", target)
-        simple = kind == "Name" and deep.type != "atom"
-        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (ann.children[1], ctx))]
-        if len(ann.children) == 4:
-            self.load(ann.children[3], ctx, items)
+        simple = kind == "Name" and deep[0] != "atom"
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (ann[2][1], ctx))]
+        if len(ann[2]) == 4:
+            self.load(ann[2][3], ctx, items)
         self.push_all(items)
         if kind == "Name":
-            name = target.value
+            name = target[1]
             cur = ctx.scope.symbols.get(name, 0)
             if simple and cur & (DEF_GLOBAL | DEF_NONLOCAL) and ctx.scope.kind != "module":
                 word = "global" if cur & DEF_GLOBAL else "nonlocal"
@@ -535,10 +538,10 @@ class _Checker:
 
     def s_if_stmt(self, node: Node, ctx: _Ctx) -> None:
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
-        kids = node.children
+        kids = node[2]
         i = 0
         while i < len(kids):
-            word = kids[i].value
+            word = kids[i][1]
             if word in ("if", "elif"):
                 self.load(kids[i + 1], ctx, items)
                 items.extend(self.suite(kids[i + 3], ctx))
@@ -549,7 +552,7 @@ class _Checker:
         self.push_all(items)
 
     def s_while_stmt(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         inner = attrs.evolve(ctx, loop=True, finally_=False)
         items = [(self._expr, (kids[1], ctx))]
         items.extend(self.suite(kids[3], inner))
@@ -558,7 +561,7 @@ class _Checker:
         self.push_all(items)
 
     def s_for_stmt(self, node: Node, ctx: _Ctx, is_async: bool = False) -> None:
-        kids = node.children
+        kids = node[2]
         if is_async and not ctx.in_async:
             self.error(_COMPILE, "'async for' outside async function", node)
         inner = attrs.evolve(ctx, loop=True, finally_=False)
@@ -571,25 +574,25 @@ class _Checker:
         self.push_all(items)
 
     def for_target(self, target: Node, ctx: _Ctx) -> None:
-        items = target.children[::2] if target.type == "exprlist" else [target]
+        items = target[2][::2] if target[0] == "exprlist" else [target]
         for item in items:
             self.expr_then(item, ctx)
             self.set_context(item, "store", item, ctx, visit=False)
         self.starred_targets(target)
 
     def s_try_stmt(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         items = list(self.suite(kids[2], ctx))
         i = 3
         handlers: list[Node] = []
         while i < len(kids):
             head = kids[i]
-            if head.type == "except_clause" or head.value == "except":
+            if head[0] == "except_clause" or head[1] == "except":
                 handlers.append(head)
                 items.append((self.except_clause, (head, ctx)))
                 items.extend(self.suite(kids[i + 2], ctx))
                 i += 3
-            elif head.value == "else":
+            elif head[1] == "else":
                 items.extend(self.suite(kids[i + 2], ctx))
                 i += 3
             else:  # finally
@@ -597,7 +600,7 @@ class _Checker:
                 items.extend(self.suite(kids[i + 2], fin))
                 i += 3
         for j, h in enumerate(handlers[:-1]):
-            if h.type == "NAME":  # a bare 'except:' before others
+            if h[0] == "NAME":  # a bare 'except:' before others
                 items.append((self.compile_error_at, ("default 'except:' must be last", h)))
                 break
             del j
@@ -607,21 +610,21 @@ class _Checker:
         self.error(_COMPILE, message, node)
 
     def except_clause(self, node: Node, ctx: _Ctx) -> None:
-        if node.type == "NAME":
+        if node[0] == "NAME":
             return
-        kids = node.children
+        kids = node[2]
         if len(kids) == 4:
             name = kids[3]
             if self.py3:
                 self.forbidden(name, name, ctx)
-                self.bind(name.value, DEF_LOCAL, ctx)
+                self.bind(name[1], DEF_LOCAL, ctx)
             else:
                 self.expr_then(name, ctx)
                 self.set_context(name, "store", name, ctx, visit=False)
         self.push(self._expr, kids[1], ctx)
 
     def s_with_stmt(self, node: Node, ctx: _Ctx, is_async: bool = False) -> None:
-        kids = node.children
+        kids = node[2]
         if is_async and not ctx.in_async:
             self.error(_COMPILE, "'async with' outside async function", node)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -631,52 +634,52 @@ class _Checker:
         self.push_all(items)
 
     def with_item(self, item: Node, ctx: _Ctx) -> None:
-        if item.type != "with_item":
+        if item[0] != "with_item":
             self.push(self._expr, item, ctx)
             return
-        self.push_all([(self._expr, (item.children[0], ctx)), (self.with_target, (item, ctx))])
+        self.push_all([(self._expr, (item[2][0], ctx)), (self.with_target, (item, ctx))])
 
     def with_target(self, item: Node, ctx: _Ctx) -> None:
-        target = item.children[2]
+        target = item[2][2]
         self.expr_then(target, ctx)
         self.set_context(target, "store", item, ctx, visit=False)
         self.starred_targets(target)
 
     def s_async_stmt(self, node: Node, ctx: _Ctx) -> None:
-        inner = node.children[1]
-        if inner.type == "funcdef":
+        inner = node[2][1]
+        if inner[0] == "funcdef":
             self.s_funcdef(inner, ctx, is_async=True, outer=node)
-        elif inner.type == "for_stmt":
+        elif inner[0] == "for_stmt":
             self.s_for_stmt(inner, ctx, is_async=True)
         else:
             self.s_with_stmt(inner, ctx, is_async=True)
 
     def s_async_funcdef(self, node: Node, ctx: _Ctx) -> None:
-        self.s_funcdef(node.children[1], ctx, is_async=True, outer=node)
+        self.s_funcdef(node[2][1], ctx, is_async=True, outer=node)
 
     def s_decorated(self, node: Node, ctx: _Ctx) -> None:
-        decs = node.children[0]
-        dec_list = decs.children if decs.type == "decorators" else [decs]
+        decs = node[2][0]
+        dec_list = decs[2] if decs[0] == "decorators" else [decs]
         items = [(self.decorator, (d, ctx)) for d in dec_list]
-        items.append((self._stmt, (node.children[1], ctx)))
+        items.append((self._stmt, (node[2][1], ctx)))
         self.push_all(items)
 
     def decorator(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         name = kids[1]
-        self.use((name if name.type == "NAME" else name.children[0]).value, ctx)
+        self.use((name if name[0] == "NAME" else name[2][0])[1], ctx)
         if len(kids) == 6:
             self.push(self.call_args, kids[3], ctx, True)
 
     def s_funcdef(self, node: Node, ctx: _Ctx, is_async: bool = False, outer: Node | None = None) -> None:
-        kids = node.children
+        kids = node[2]
         name = kids[1]
         self.forbidden(name, name, ctx)
-        self.bind(name.value, DEF_LOCAL, ctx)
+        self.bind(name[1], DEF_LOCAL, ctx)
         params = kids[2]
         body = kids[-1]
         returns = kids[4] if self.py3 and len(kids) == 7 else None
-        scope = _Scope("function", name.value, (outer or node).line, outer or node, ctx.scope)
+        scope = _Scope("function", name[1], (outer or node)[3], outer or node, ctx.scope)
         scope.coroutine = is_async
         inner = _Ctx(scope, in_async=is_async)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.arguments, (params, ctx, scope))]
@@ -686,7 +689,7 @@ class _Checker:
         self.push_all(items)
 
     def s_classdef(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
+        kids = node[2]
         name = kids[1]
         self.forbidden(name, name, ctx)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -695,12 +698,12 @@ class _Checker:
                 items.append((self.call_args, (kids[3], ctx, False)))
             else:
                 bases = kids[3]
-                for b in (bases.children[::2] if bases.type == "testlist" else [bases]):
+                for b in (bases[2][::2] if bases[0] == "testlist" else [bases]):
                     self.load(b, ctx, items)
-        scope = _Scope("class", name.value, node.line, node, ctx.scope)
+        scope = _Scope("class", name[1], node[3], node, ctx.scope)
         items.extend(self.suite(kids[-1], _Ctx(scope)))
         self.push_all(items)
-        self.bind(name.value, DEF_LOCAL, ctx)
+        self.bind(name[1], DEF_LOCAL, ctx)
 
     # ------------------------------------------------------------ names and scopes
 
@@ -713,7 +716,7 @@ class _Checker:
         scope.symbols[name] = scope.symbols.get(name, 0) | USE
 
     def forbidden(self, name_node: Node, where: Node, ctx: _Ctx, full: bool = False) -> None:
-        name = name_node.value
+        name = name_node[1]
         if self.py3:
             if name == "__debug__" or (full and name in ("None", "True", "False")):
                 self.error(_AST, "assignment to keyword", where)
@@ -723,14 +726,14 @@ class _Checker:
     def arguments(self, params: Node, ctx: _Ctx, scope: _Scope) -> None:
         """ast_for_arguments + the symbol table's parameter definitions."""
         node = params
-        if node.type == "parameters":
-            if len(node.children) == 2:
+        if node[0] == "parameters":
+            if len(node[2]) == 2:
                 return
-            node = node.children[1]
-        if node.type not in ("typedargslist", "varargslist"):
+            node = node[2][1]
+        if node[0] not in ("typedargslist", "varargslist"):
             kids = [node]
         else:
-            kids = list(node.children)
+            kids = list(node[2])
         found_default = False
         star_seen = False
         loads: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -738,13 +741,13 @@ class _Checker:
         i = 0
         while i < len(kids):
             ch = kids[i]
-            if ch.type == "OP" and ch.value in ("*", "**"):
-                if ch.value == "*":
+            if ch[0] == "OP" and ch[1] in ("*", "**"):
+                if ch[1] == "*":
                     star_seen = True
                     nxt = kids[i + 1] if i + 1 < len(kids) else None
-                    if self.py3 and (nxt is None or (nxt.type == "OP" and nxt.value == "," and i + 2 == len(kids))):
+                    if self.py3 and (nxt is None or (nxt[0] == "OP" and nxt[1] == "," and i + 2 == len(kids))):
                         self.error(_AST, "named arguments must follow bare *", ch)
-                    if nxt is not None and nxt.type != "OP":
+                    if nxt is not None and nxt[0] != "OP":
                         names.append(nxt)
                         loads.extend(self.annotation(nxt, ctx))
                         i += 3
@@ -756,107 +759,107 @@ class _Checker:
                 loads.extend(self.annotation(nxt, ctx))
                 i += 3
                 continue
-            if ch.type == "OP" and ch.value == ",":
+            if ch[0] == "OP" and ch[1] == ",":
                 i += 1
                 continue
-            has_default = i + 1 < len(kids) and kids[i + 1].type == "OP" and kids[i + 1].value == "="
+            has_default = i + 1 < len(kids) and kids[i + 1][0] == "OP" and kids[i + 1][1] == "="
             if has_default:
                 loads.append((self._expr, (kids[i + 2], ctx)))
                 if not star_seen:
                     found_default = True
             elif found_default and not star_seen:
-                if not self.py3 and ch.type == "fpdef" and _paren_single(ch):
+                if not self.py3 and ch[0] == "fpdef" and _paren_single(ch):
                     self.error(_AST, "parenthesized arg with default", node)
                 self.error(_AST, "non-default argument follows default argument", node)
-            if ch.type == "fpdef" and not self.py3:
+            if ch[0] == "fpdef" and not self.py3:
                 inner = _strip_fpdef(ch)
-                if inner.type == "NAME":
+                if inner[0] == "NAME":
                     names.append(inner)
                 else:
-                    for leaf in inner.iter_nodes():
-                        if leaf.type == "NAME":
+                    for leaf in _iter_nodes(inner):
+                        if leaf[0] == "NAME":
                             names.append(leaf)
             else:
                 names.append(ch)
                 loads.extend(self.annotation(ch, ctx))
             i += 3 if has_default else 1
         for name_node in names:
-            leaf = name_node if name_node.type == "NAME" else name_node.children[0]
+            leaf = name_node if name_node[0] == "NAME" else name_node[2][0]
             self.forbidden(leaf, leaf if self.py3 else node, ctx)
         seen: set[str] = set()
         for name_node in names:
-            leaf = name_node if name_node.type == "NAME" else name_node.children[0]
-            if leaf.value in seen:
-                msg = f"duplicate argument '{leaf.value}' in function definition"
+            leaf = name_node if name_node[0] == "NAME" else name_node[2][0]
+            if leaf[1] in seen:
+                msg = f"duplicate argument '{leaf[1]}' in function definition"
                 self.error(_SYMTABLE, msg, None, line=scope.line, offset="none", with_text=False)
                 found = self.first[_SYMTABLE]
                 if found is not None and found.message == msg:
                     self.set_offset(_SYMTABLE, self.scope_col(scope))
-            seen.add(leaf.value)
-            scope.symbols[leaf.value] = scope.symbols.get(leaf.value, 0) | DEF_PARAM
+            seen.add(leaf[1])
+            scope.symbols[leaf[1]] = scope.symbols.get(leaf[1], 0) | DEF_PARAM
         self.push_all(loads)
 
     def annotation(self, tfpdef: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        if tfpdef.type == "tfpdef":
-            return [(self._expr, (tfpdef.children[2], ctx))]
+        if tfpdef[0] == "tfpdef":
+            return [(self._expr, (tfpdef[2][2], ctx))]
         return []
 
     # ------------------------------------------------------------ expressions
 
     def kind(self, node: Node) -> str:
         """The AST node kind ast.c would build for ``node``."""
-        t = node.type
+        t = node[0]
         if t == "NAME":
-            if self.py3 and node.value in ("None", "True", "False"):
+            if self.py3 and node[1] in ("None", "True", "False"):
                 return "NameConstant"
             return "Name"
         if t in ("NUMBER", "STRING"):
             return "Literal"
         if t == "OP":
-            return "Ellipsis" if node.value == "..." else "Other"
+            return "Ellipsis" if node[1] == "..." else "Other"
         if t == "atom":
-            kids = node.children
-            first = kids[0].value
-            if kids[0].type == "STRING":
+            kids = node[2]
+            first = kids[0][1]
+            if kids[0][0] == "STRING":
                 return "Literal"
             if first == "(":
                 if len(kids) == 2:
                     return "Tuple"
                 inner = kids[1]
-                if inner.type == "yield_expr" or (inner.type == "NAME" and inner.value == "yield"):
+                if inner[0] == "yield_expr" or (inner[0] == "NAME" and inner[1] == "yield"):
                     return "Yield"
-                if inner.type == "testlist_comp":
+                if inner[0] == "testlist_comp":
                     return "GeneratorExp" if _has_comp(inner) else "Tuple"
                 return self.kind(inner)
             if first == "[":
                 if len(kids) == 2:
                     return "List"
                 inner = kids[1]
-                if inner.type in ("listmaker", "testlist_comp") and _has_comp(inner):
+                if inner[0] in ("listmaker", "testlist_comp") and _has_comp(inner):
                     return "ListComp"
                 return "List"
             if first == "{":
                 if len(kids) == 2:
                     return "Literal"
                 inner = kids[1]
-                if inner.type == "dictorsetmaker" and _has_comp(inner):
-                    is_dict = any(c.value == ":" for c in inner.children[:3]) or inner.children[0].value == "**"
+                if inner[0] == "dictorsetmaker" and _has_comp(inner):
+                    is_dict = any(c[1] == ":" for c in inner[2][:3]) or inner[2][0][1] == "**"
                     return "DictComp" if is_dict else "SetComp"
                 return "Literal"
             if first == "`":
                 return "Repr"
             return "Other"
         if t in ("power", "atom_expr"):
-            kids = node.children
-            if kids[-2].type == "OP" and kids[-2].value == "**":
+            kids = node[2]
+            if kids[-2][0] == "OP" and kids[-2][1] == "**":
                 return "Operator"
             if t == "power" and self.py3:
                 return "Operator"
             if _await_keyword(kids):
                 return "Await"
             last = kids[-1]
-            if last.type == "trailer":
-                v = last.children[0].value
+            if last[0] == "trailer":
+                v = last[2][0][1]
                 return {"(": "Call", "[": "Subscript", ".": "Attribute"}[v]
             return "Other"
         if t in _BINOPS or t in ("factor", "not_test", "and_test", "or_test"):
@@ -864,7 +867,7 @@ class _Checker:
         if t == "comparison":
             return "Compare"
         if t in ("test", "old_test", "test_nocond"):
-            return "IfExp" if len(node.children) == 5 else "Other"
+            return "IfExp" if len(node[2]) == 5 else "Other"
         if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
             return "Lambda"
         if t == "star_expr":
@@ -877,16 +880,16 @@ class _Checker:
 
     def elements(self, node: Node) -> list[Node]:
         """Elements of a Tuple/List-kind node."""
-        if node.type in _TUPLES:
-            return list(node.children[::2])
-        if node.type == "atom":
-            kids = node.children
+        if node[0] in _TUPLES:
+            return list(node[2][::2])
+        if node[0] == "atom":
+            kids = node[2]
             if len(kids) == 2:
                 return []
             inner = kids[1]
-            if inner.type in _TUPLES or inner.type == "listmaker":
-                return list(inner.children[::2])
-            if kids[0].value == "(":
+            if inner[0] in _TUPLES or inner[0] == "listmaker":
+                return list(inner[2][::2])
+            if kids[0][1] == "(":
                 return self.elements(inner)
             return [inner]
         return []
@@ -904,13 +907,13 @@ class _Checker:
             if kind == "Name":
                 if store:
                     self.forbidden(e, where, ctx)
-                self.bind(e.value, DEF_LOCAL, ctx)
+                self.bind(e[1], DEF_LOCAL, ctx)
                 if visit:
                     pass
                 continue
             if kind == "Attribute":
                 if store:
-                    self.forbidden(e.children[-1].children[1], where, ctx, full=True)
+                    self.forbidden(e[2][-1][2][1], where, ctx, full=True)
                 if visit:
                     self.trailer_loads(e, ctx)
                 continue
@@ -925,7 +928,7 @@ class _Checker:
                 work.extend(reversed(elts))
                 continue
             if kind == "Starred" and self.py3:
-                work.append(e.children[1])
+                work.append(e[2][1])
                 continue
             name = {
                 "Lambda": "lambda", "Call": "function call", "Operator": "operator",
@@ -937,8 +940,8 @@ class _Checker:
             }.get(kind, "operator")
             self.error(_AST, f"can't {verb} {name}", where)
         if not store and self.py3:
-            for e in node.iter_nodes():
-                if e.type == "star_expr":
+            for e in _iter_nodes(node):
+                if e[0] == "star_expr":
                     self.error(_COMPILE, "can't use starred expression here", e)
                     break
 
@@ -956,15 +959,15 @@ class _Checker:
                 if len(stars) > 1:
                     self.error(_COMPILE, "two starred expressions in assignment", e)
                 for x in elts:
-                    work.append(_unparen(x.children[1] if self.kind(x) == "Starred" else x))
+                    work.append(_unparen(x[2][1] if self.kind(x) == "Starred" else x))
             elif kind == "Starred" and e is node:
                 self.error(_COMPILE, "starred assignment target must be in a list or tuple", e)
 
     def expr(self, node: Node, ctx: _Ctx, in_target: bool = False) -> None:
         """Check an expression in load context (pushes its parts)."""
-        t = node.type
+        t = node[0]
         if t == "NAME":
-            name = node.value
+            name = node[1]
             if not (self.py3 and name in ("None", "True", "False")):
                 symbols = ctx.scope.symbols  # self.use(name, ctx), inline: the commonest case
                 symbols[name] = symbols.get(name, 0) | USE
@@ -978,15 +981,15 @@ class _Checker:
             self.atom(node, ctx)
             return
         if t in ("power", "atom_expr"):
-            kids = node.children
+            kids = node[2]
             awaited = _await_keyword(kids)
             if awaited:
                 self.check_await(node, ctx)
             items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
             for k in kids[1:] if awaited else kids:
-                kt = k.type
+                kt = k[0]
                 if kt == "trailer":
-                    if k.children[0].value != ".":  # an attribute name checks nothing
+                    if k[2][0][1] != ".":  # an attribute name checks nothing
                         items.append((self._trailer, (k, ctx)))
                 elif kt != "OP":
                     self.load(k, ctx, items)
@@ -994,8 +997,8 @@ class _Checker:
                 self.push_all(items)
             return
         if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
-            kids = node.children
-            scope = _Scope("lambda", "lambda", node.line, node, ctx.scope)
+            kids = node[2]
+            scope = _Scope("lambda", "lambda", node[3], node, ctx.scope)
             inner = _Ctx(scope)
             items = []
             if len(kids) == 4:
@@ -1009,11 +1012,11 @@ class _Checker:
         if t == "star_expr":
             if not in_target:
                 self.error(_COMPILE, "can't use starred expression here", node)
-            self.push(self._expr, node.children[1], ctx)
+            self.push(self._expr, node[2][1], ctx)
             return
         if t == "comparison":
             # ast.c converts the right-hand operands before the left one
-            kids = node.children
+            kids = node[2]
             items = []
             for k in kids[2::2]:
                 self.load(k, ctx, items)
@@ -1021,12 +1024,12 @@ class _Checker:
             self.push_all(items)
             return
         if t in _TUPLES:
-            elts = node.children[::2]
+            elts = node[2][::2]
             self.push_all([(self._expr_elt, (k, ctx)) for k in elts])
             return
         items = []
-        for k in node.children:
-            if k.type != "OP" and not _is_word(k):
+        for k in node[2]:
+            if k[0] != "OP" and not _is_word(k):
                 self.load(k, ctx, items)
         self.push_all(items)
 
@@ -1040,9 +1043,9 @@ class _Checker:
         before the statement, it is that statement's error, and ``analyze`` does not run).
         Statements never sit inside the expressions whose parts are scheduled here.
         """
-        t = node.type
+        t = node[0]
         if t == "NAME":
-            name = node.value
+            name = node[1]
             if not (self.py3 and name in ("None", "True", "False")):
                 symbols = ctx.scope.symbols
                 symbols[name] = symbols.get(name, 0) | USE
@@ -1051,8 +1054,8 @@ class _Checker:
 
     def expr_elt(self, node: Node, ctx: _Ctx) -> None:
         """An element of a tuple/list/set display: a starred item is allowed there."""
-        if node.type == "star_expr":
-            self.push(self._expr, node.children[1], ctx)
+        if node[0] == "star_expr":
+            self.push(self._expr, node[2][1], ctx)
         else:
             self.expr(node, ctx)
 
@@ -1065,7 +1068,7 @@ class _Checker:
 
     def yield_expr(self, node: Node, ctx: _Ctx) -> None:
         scope = ctx.scope
-        is_from = node.type == "yield_expr" and node.children[1].type == "yield_arg"
+        is_from = node[0] == "yield_expr" and node[2][1][0] == "yield_arg"
         if not scope.is_function:
             self.error(_COMPILE, "'yield' outside function", node)
         else:
@@ -1074,15 +1077,15 @@ class _Checker:
             scope.generator = True
             if is_from and scope.coroutine:
                 self.error(_COMPILE, "'yield from' inside async function", node)
-        if node.type == "yield_expr":
-            arg = node.children[1]
-            if arg.type == "yield_arg":
-                arg = arg.children[1]
+        if node[0] == "yield_expr":
+            arg = node[2][1]
+            if arg[0] == "yield_arg":
+                arg = arg[2][1]
             self.push(self._expr, arg, ctx)
 
     def trailer(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
-        first = kids[0].value
+        kids = node[2]
+        first = kids[0][1]
         if first == "(":
             if len(kids) == 3:
                 self.call_args(kids[1], ctx, True)
@@ -1092,39 +1095,39 @@ class _Checker:
             return
 
     def subscripts(self, node: Node, ctx: _Ctx) -> None:
-        items = node.children[::2] if node.type == "subscriptlist" else [node]
+        items = node[2][::2] if node[0] == "subscriptlist" else [node]
         work: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         for item in items:
-            if item.type == "subscript":
-                for k in item.children:
-                    if k.type == "sliceop":
-                        if len(k.children) == 2:
-                            work.append((self._expr, (k.children[1], ctx)))
-                    elif k.type != "OP":
+            if item[0] == "subscript":
+                for k in item[2]:
+                    if k[0] == "sliceop":
+                        if len(k[2]) == 2:
+                            work.append((self._expr, (k[2][1], ctx)))
+                    elif k[0] != "OP":
                         work.append((self._expr, (k, ctx)))
-            elif item.type == "sliceop":
-                if len(item.children) == 2:
-                    work.append((self._expr, (item.children[1], ctx)))
-            elif item.type != "OP":
+            elif item[0] == "sliceop":
+                if len(item[2]) == 2:
+                    work.append((self._expr, (item[2][1], ctx)))
+            elif item[0] != "OP":
                 work.append((self._expr, (item, ctx)))
         self.push_all(work)
 
     def call_args(self, arglist: Node, ctx: _Ctx, allowgen: bool) -> None:
         """ast_for_call: argument order, keywords, generator arguments."""
-        args = arglist.children if arglist.type == "arglist" else [arglist]
+        args = arglist[2] if arglist[0] == "arglist" else [arglist]
         nch = len(args)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if self.py3:
             if self.lang.version < (3, 7):
                 # 3.6's ast_for_call counts arguments (a trailing comma and class bases are fine);
                 # 3.7 (bpo-32012) wants any unparenthesized generator to be the only child.
-                gens = [a for a in args if a.type == "argument" and len(a.children) == 2
-                        and a.children[1].type in _COMP_FOR]
-                others = [a for a in args if a.type != "OP" and a not in gens]
+                gens = [a for a in args if a[0] == "argument" and len(a[2]) == 2
+                        and a[2][1][0] in _COMP_FOR]
+                others = [a for a in args if a[0] != "OP" and a not in gens]
                 if len(gens) > 1 or (gens and others):
                     self.error(_AST, "Generator expression must be parenthesized if not sole argument", arglist)
             for a in (args if self.lang.version >= (3, 7) else ()):
-                if a.type == "argument" and len(a.children) == 2 and a.children[1].type in _COMP_FOR:
+                if a[0] == "argument" and len(a[2]) == 2 and a[2][1][0] in _COMP_FOR:
                     if not allowgen:
                         self.error(_AST, "invalid syntax", a)
                     if nch > 1:
@@ -1134,52 +1137,52 @@ class _Checker:
             i = 0
             while i < nch:
                 a = args[i]
-                if a.type == "OP":
+                if a[0] == "OP":
                     i += 1
                     continue
-                if a.type != "argument":
+                if a[0] != "argument":
                     if nkeywords:
                         msg = ("positional argument follows keyword argument unpacking" if ndoublestars
                                else "positional argument follows keyword argument")
                         self.error(_AST, msg, a)
                     self.load(a, ctx, items)
-                elif a.children[0].type == "OP" and a.children[0].value == "*":
+                elif a[2][0][0] == "OP" and a[2][0][1] == "*":
                     if ndoublestars:
                         self.error(_AST, "iterable argument unpacking follows keyword argument unpacking", a)
-                    self.load(a.children[1], ctx, items)
-                elif a.children[0].type == "OP" and a.children[0].value == "**":
+                    self.load(a[2][1], ctx, items)
+                elif a[2][0][0] == "OP" and a[2][0][1] == "**":
                     nkeywords += 1
                     ndoublestars += 1
-                    self.load(a.children[1], ctx, items)
-                elif a.children[1].type in _COMP_FOR:
+                    self.load(a[2][1], ctx, items)
+                elif a[2][1][0] in _COMP_FOR:
                     items.append((self._genexp, (a, ctx)))
                 else:
-                    key = a.children[0]
+                    key = a[2][0]
                     kind = self.kind(key)
                     if kind == "Lambda":
                         self.error(_AST, "lambda cannot contain assignment", key)
                     elif kind != "Name":
                         self.error(_AST, "keyword can't be an expression", key)
                     self.forbidden(key, a, ctx, full=True)
-                    if key.value in keywords:
+                    if key[1] in keywords:
                         self.error(_AST, "keyword argument repeated", key)
-                    keywords.add(key.value)
+                    keywords.add(key[1])
                     nkeywords += 1
-                    self.load(a.children[2], ctx, items)
+                    self.load(a[2][2], ctx, items)
                 i += 1
         else:
             nargs = nkw = ngens = 0
             for a in args:
-                if a.type == "OP":
+                if a[0] == "OP":
                     continue
-                if a.type != "argument":
+                if a[0] != "argument":
                     nargs += 1
-                elif a.children[1].type in _COMP_FOR:
+                elif a[2][1][0] in _COMP_FOR:
                     ngens += 1
-                elif a.children[1].value == "=":
+                elif a[2][1][1] == "=":
                     nkw += 1
-            stars = [i for i, a in enumerate(args) if a.type == "OP" and a.value in ("*", "**")]
-            positional = [a for i, a in enumerate(args) if a.type != "OP" and i - 1 not in stars]
+            stars = [i for i, a in enumerate(args) if a[0] == "OP" and a[1] in ("*", "**")]
+            positional = [a for i, a in enumerate(args) if a[0] != "OP" and i - 1 not in stars]
             del positional
             if ngens > 1 or (ngens and (nargs - len(stars) or nkw)):
                 self.error(_AST, "Generator expression must be parenthesized if not sole argument", arglist)
@@ -1191,44 +1194,44 @@ class _Checker:
             i = 0
             while i < nch:
                 a = args[i]
-                if a.type == "OP":
-                    if a.value in ("*", "**"):
-                        vararg = vararg or a.value == "*"
+                if a[0] == "OP":
+                    if a[1] in ("*", "**"):
+                        vararg = vararg or a[1] == "*"
                         self.load(args[i + 1], ctx, items)
                         i += 2
                         continue
                     i += 1
                     continue
-                if a.type != "argument":
+                if a[0] != "argument":
                     if seen_kw:
                         self.error(_AST, "non-keyword arg after keyword arg", a)
                     if vararg:
                         self.error(_AST, "only named arguments may follow *expression", a)
                     self.load(a, ctx, items)
-                elif a.children[1].type in _COMP_FOR:
+                elif a[2][1][0] in _COMP_FOR:
                     items.append((self._genexp, (a, ctx)))
                 else:
-                    key = a.children[0]
+                    key = a[2][0]
                     kind = self.kind(key)
                     if kind == "Lambda":
                         self.error(_AST, "lambda cannot contain assignment", key)
                     elif kind != "Name":
                         self.error(_AST, "keyword can't be an expression", key)
                     self.forbidden(key, key, ctx)
-                    if key.value in keywords:
+                    if key[1] in keywords:
                         self.error(_AST, "keyword argument repeated", key)
-                    keywords.add(key.value)
+                    keywords.add(key[1])
                     seen_kw = True
-                    self.load(a.children[2], ctx, items)
+                    self.load(a[2][2], ctx, items)
                 i += 1
         self.push_all(items)
 
     def atom(self, node: Node, ctx: _Ctx) -> None:
-        kids = node.children
-        if kids[0].type == "STRING":
+        kids = node[2]
+        if kids[0][0] == "STRING":
             self.strings(list(kids), node, ctx)
             return
-        first = kids[0].value
+        first = kids[0][1]
         if len(kids) == 2:
             return
         inner = kids[1]
@@ -1236,36 +1239,36 @@ class _Checker:
             self.push(self._expr, inner, ctx)
             return
         if first == "(":
-            if inner.type == "testlist_comp" and _has_comp(inner):
+            if inner[0] == "testlist_comp" and _has_comp(inner):
                 self.genexp(inner, ctx)
                 return
-            if inner.type == "testlist_comp":
-                self.push_all([(self._expr_elt, (k, ctx)) for k in inner.children[::2]])
+            if inner[0] == "testlist_comp":
+                self.push_all([(self._expr_elt, (k, ctx)) for k in inner[2][::2]])
                 return
             self.push(self._expr, inner, ctx)
             return
         if first == "[":
-            if inner.type in ("listmaker", "testlist_comp") and _has_comp(inner):
+            if inner[0] in ("listmaker", "testlist_comp") and _has_comp(inner):
                 if self.py3:
                     self.comprehension(inner, ctx, "list")
                 else:
                     self.listcomp_27(inner, ctx)
                 return
-            if inner.type in ("listmaker", "testlist_comp"):
-                self.push_all([(self._expr_elt, (k, ctx)) for k in inner.children[::2]])
+            if inner[0] in ("listmaker", "testlist_comp"):
+                self.push_all([(self._expr_elt, (k, ctx)) for k in inner[2][::2]])
                 return
             self.push(self._expr_elt, inner, ctx)
             return
         if first == "{":
-            if inner.type == "dictorsetmaker":
-                kk = inner.children
+            if inner[0] == "dictorsetmaker":
+                kk = inner[2]
                 if _has_comp(inner):
-                    is_dict = kk[0].value == "**" or (len(kk) > 1 and kk[1].value == ":")
-                    if kk[0].value == "**":
+                    is_dict = kk[0][1] == "**" or (len(kk) > 1 and kk[1][1] == ":")
+                    if kk[0][1] == "**":
                         self.error(_AST, "dict unpacking cannot be used in dict comprehension", node)
                     self.comprehension(inner, ctx, "dict" if is_dict else "set")
                     return
-                parts = [k for k in kk if k.type != "OP" or k.value not in (",", ":", "**")]
+                parts = [k for k in kk if k[0] != "OP" or k[1] not in (",", ":", "**")]
                 self.push_all([(self._expr_elt, (k, ctx)) for k in parts])
                 return
             self.push(self._expr_elt, inner, ctx)
@@ -1275,12 +1278,12 @@ class _Checker:
 
     def comprehension(self, node: Node, ctx: _Ctx, kind: str) -> None:
         """A comprehension: its own scope, the first iterable evaluated outside it."""
-        kids = node.children
-        comp = next(k for k in kids if k.type in _COMP_FOR)
-        elt_nodes = [k for k in kids[: kids.index(comp)] if not (k.type == "OP" and k.value in (":", "**"))]
+        kids = node[2]
+        comp = next(k for k in kids if k[0] in _COMP_FOR)
+        elt_nodes = [k for k in kids[: kids.index(comp)] if not (k[0] == "OP" and k[1] in (":", "**"))]
         if self.py3 and elt_nodes and self.kind(elt_nodes[0]) == "Starred":
             self.error(_AST, "iterable unpacking cannot be used in comprehension", elt_nodes[0])
-        scope = _Scope("comprehension", kind, node.line, node, ctx.scope)
+        scope = _Scope("comprehension", kind, node[3], node, ctx.scope)
         inner = _Ctx(scope, in_async=ctx.in_async)
         fors = _comp_chain(comp)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -1288,7 +1291,7 @@ class _Checker:
         if len(elt_nodes) > 1:
             self.load(elt_nodes[1], inner, items)
         for index, (for_node, is_async) in enumerate(fors):
-            target, iterable = for_node.children[1], for_node.children[3]
+            target, iterable = for_node[2][1], for_node[2][3]
             items.append((self._comp_target, (target, inner)))
             self.load(iterable, ctx if index == 0 else inner, items)
             for cond in _comp_ifs(for_node):
@@ -1300,17 +1303,17 @@ class _Checker:
 
     def listcomp_27(self, node: Node, ctx: _Ctx) -> None:
         """2.7 list comprehensions run in the enclosing scope."""
-        kids = node.children
+        kids = node[2]
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (kids[0], ctx))]
         for for_node, _ in _comp_chain(kids[1]):
-            items.append((self._comp_target, (for_node.children[1], ctx)))
-            self.load(for_node.children[3], ctx, items)
+            items.append((self._comp_target, (for_node[2][1], ctx)))
+            self.load(for_node[2][3], ctx, items)
             for cond in _comp_ifs(for_node):
                 self.load(cond, ctx, items)
         self.push_all(items)
 
     def comp_target(self, target: Node, ctx: _Ctx) -> None:
-        items = target.children[::2] if target.type == "exprlist" else [target]
+        items = target[2][::2] if target[0] == "exprlist" else [target]
         for item in items:
             self.expr_then(item, ctx)
             self.set_context(item, "store", item, ctx, visit=False)
@@ -1340,15 +1343,15 @@ class _Checker:
             if done and line > prev_line:
                 break
             prev_line = line
-            if node.type == "import_from" and _dotted(node.children[1]) == "__future__":
+            if node[0] == "import_from" and _dotted(node[2][1]) == "__future__":
                 if done:
                     self.error(_FUTURE, late, node, offset=off, with_text=False)
                     return
-                rest = node.children[3:]
-                names = rest[1] if rest[0].type == "OP" and rest[0].value == "(" else rest[0]
-                items = names.children[::2] if names.type == "import_as_names" else [names]
+                rest = node[2][3:]
+                names = rest[1] if rest[0][0] == "OP" and rest[0][1] == "(" else rest[0]
+                items = names[2][::2] if names[0] == "import_as_names" else [names]
                 for item in items:
-                    feature = (item if not item.children else item.children[0]).value
+                    feature = (item if not item[2] else item[2][0])[1]
                     if feature == "braces":
                         self.error(_FUTURE, "not a chance", node, offset=off, with_text=False)
                         return
@@ -1358,7 +1361,7 @@ class _Checker:
                         return
                     self.future.add(feature)
                 ff_lineno = line
-            elif not self.py3 and not found_doc and (node.type in {"STRING", "atom"} or _is_expression(node)):
+            elif not self.py3 and not found_doc and (node[0] in {"STRING", "atom"} or _is_expression(node)):
                 if _is_docstring(node):
                     found_doc = True
                 else:
@@ -1366,7 +1369,7 @@ class _Checker:
             else:
                 done = True
         if self.future_imports is not None:
-            future_imports = [(n, n.line) for n in self.future_imports]
+            future_imports = [(n, n[3]) for n in self.future_imports]
         elif "__future__" in self.text:  # a future import names the token __future__
             future_imports = _all_future_imports(tree)
         else:
@@ -1458,36 +1461,46 @@ def _inside_function(scope: _Scope) -> bool:
 def _unparen(node: Node) -> Node:
     """``(x)`` is ``x`` to ast.c (not a tuple, not a generator, not a yield)."""
     while (
-        node.type == "atom"
-        and len(node.children) == 3
-        and node.children[0].value == "("
-        and node.children[1].type not in ("testlist_comp", "yield_expr")
-        and not (node.children[1].type == "NAME" and node.children[1].value == "yield")
+        node[0] == "atom"
+        and len(node[2]) == 3
+        and node[2][0][1] == "("
+        and node[2][1][0] not in ("testlist_comp", "yield_expr")
+        and not (node[2][1][0] == "NAME" and node[2][1][1] == "yield")
     ):
-        node = node.children[1]
+        node = node[2][1]
     return node
 
 
+def _iter_nodes(tree: Node) -> Iterator[Node]:
+    """Every node of ``tree`` in preorder, without recursion (``pyparse.Node.iter_nodes``)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node[2]:
+            stack.extend(reversed(node[2]))
+
+
 def _first_leaf(node: Node) -> Node:
-    while node.children:
-        node = node.children[0]
+    while node[2]:
+        node = node[2][0]
     return node
 
 
 def _await_keyword(kids: tuple[Node, ...]) -> bool:
     """Whether an ``atom_expr`` starts with the ``await`` keyword. In 3.6 ``await`` is also a plain
     name outside ``async def`` (``await(x)``, ``await.attr``): then a trailer follows it, never an atom."""
-    return kids[0].type == "NAME" and kids[0].value == "await" and len(kids) > 1 and kids[1].type != "trailer"
+    return kids[0][0] == "NAME" and kids[0][1] == "await" and len(kids) > 1 and kids[1][0] != "trailer"
 
 
 def _is_word(node: Node) -> bool:
-    return node.type == "NAME" and node.value in (
+    return node[0] == "NAME" and node[1] in (
         "if", "else", "not", "and", "or", "in", "is", "lambda", "for", "await", "yield", "from"
     )
 
 
 def _has_comp(node: Node) -> bool:
-    return any(k.type in _COMP_FOR for k in node.children)
+    return any(k[0] in _COMP_FOR for k in node[2])
 
 
 def _comp_chain(comp: Node) -> list[tuple[Node, bool]]:
@@ -1495,19 +1508,19 @@ def _comp_chain(comp: Node) -> list[tuple[Node, bool]]:
     out: list[tuple[Node, bool]] = []
     node: Node | None = comp
     while node is not None:
-        if node.type == "comp_for" and node.children[0].type == "NAME" and node.children[0].value == "async":
-            out.append((node.children[1], True))
-            node = node.children[1]
-        elif node.type in ("comp_for", "sync_comp_for", "list_for"):
+        if node[0] == "comp_for" and node[2][0][0] == "NAME" and node[2][0][1] == "async":
+            out.append((node[2][1], True))
+            node = node[2][1]
+        elif node[0] in ("comp_for", "sync_comp_for", "list_for"):
             out.append((node, False))
         nxt = None
-        for k in node.children:
-            if k.type in ("comp_for", "list_for", "comp_iter", "list_iter", "comp_if", "list_if"):
+        for k in node[2]:
+            if k[0] in ("comp_for", "list_for", "comp_iter", "list_iter", "comp_if", "list_if"):
                 nxt = k
-        while nxt is not None and nxt.type in ("comp_iter", "list_iter", "comp_if", "list_if"):
+        while nxt is not None and nxt[0] in ("comp_iter", "list_iter", "comp_if", "list_if"):
             inner = None
-            for k in nxt.children:
-                if k.type in ("comp_for", "list_for", "comp_iter", "list_iter", "comp_if", "list_if"):
+            for k in nxt[2]:
+                if k[0] in ("comp_for", "list_for", "comp_iter", "list_iter", "comp_if", "list_if"):
                     inner = k
             nxt = inner
         node = nxt
@@ -1517,66 +1530,66 @@ def _comp_chain(comp: Node) -> list[tuple[Node, bool]]:
 def _comp_ifs(for_node: Node) -> list[Node]:
     """Conditions directly following one 'for' part (up to the next 'for')."""
     out: list[Node] = []
-    tail = for_node.children[4] if len(for_node.children) == 5 else None
-    while tail is not None and tail.type in ("comp_if", "list_if", "comp_iter", "list_iter"):
-        if tail.type in ("comp_iter", "list_iter"):
-            tail = tail.children[0]
+    tail = for_node[2][4] if len(for_node[2]) == 5 else None
+    while tail is not None and tail[0] in ("comp_if", "list_if", "comp_iter", "list_iter"):
+        if tail[0] in ("comp_iter", "list_iter"):
+            tail = tail[2][0]
             continue
-        out.append(tail.children[1])
-        tail = tail.children[2] if len(tail.children) == 3 else None
+        out.append(tail[2][1])
+        tail = tail[2][2] if len(tail[2]) == 3 else None
     return out
 
 
 def _paren_single(fpdef: Node) -> bool:
     node = fpdef
-    while node.type == "fpdef" and len(node.children) == 3:
-        node = node.children[1]
-    return bool(node.type == "NAME")
+    while node[0] == "fpdef" and len(node[2]) == 3:
+        node = node[2][1]
+    return bool(node[0] == "NAME")
 
 
 def _strip_fpdef(fpdef: Node) -> Node:
     node = fpdef
-    while node.type == "fpdef" and len(node.children) == 3:
-        node = node.children[1]
+    while node[0] == "fpdef" and len(node[2]) == 3:
+        node = node[2][1]
     return node
 
 
 def _dotted(node: Node) -> str:
-    if node.type == "NAME":
-        return str(node.value)
-    if node.type == "dotted_name":
-        return "".join(k.value for k in node.children)
+    if node[0] == "NAME":
+        return str(node[1])
+    if node[0] == "dotted_name":
+        return "".join(k[1] for k in node[2])
     return ""
 
 
 def _is_docstring(node: Node) -> bool:
-    return bool(node.type == "STRING" or (node.type == "atom" and node.children[0].type == "STRING"))
+    return bool(node[0] == "STRING" or (node[0] == "atom" and node[2][0][0] == "STRING"))
 
 
 def _module_statements(tree: Node) -> list[tuple[Node, int]]:
     out: list[tuple[Node, int]] = []
-    for child in tree.children:
-        if child.type in ("NEWLINE", "ENDMARKER"):
+    for child in tree[2]:
+        if child[0] in ("NEWLINE", "ENDMARKER"):
             continue
-        if child.type == "simple_stmt":
-            for k in child.children:
-                if k.type != "NEWLINE" and k.value != ";":
-                    out.append((k, k.line))
+        if child[0] == "simple_stmt":
+            for k in child[2]:
+                if k[0] != "NEWLINE" and k[1] != ";":
+                    out.append((k, k[3]))
         else:
-            out.append((child, child.line))
+            out.append((child, child[3]))
     return out
 
 
 def _all_future_imports(tree: Node) -> list[tuple[Node, int]]:
     return [
-        (n, n.line)
-        for n in tree.iter_nodes()
-        if n.type == "import_from" and _dotted(n.children[1]) == "__future__"
+        (n, n[3])
+        for n in _iter_nodes(tree)
+        if n[0] == "import_from" and _dotted(n[2][1]) == "__future__"
     ]
 
 
 def _is_expression(node: Node) -> bool:
-    return node.type not in (
+    return node[0] not in (
         "expr_stmt", "print_stmt", "del_stmt", "return_stmt", "raise_stmt", "import_name", "import_from",
         "global_stmt", "exec_stmt", "assert_stmt", "nonlocal_stmt",
-    ) and not (node.type == "NAME" and node.value in _SMALL_LEAVES) and node.type not in _COMPOUND
+    ) and not (node[0] == "NAME" and node[1] in _SMALL_LEAVES) and node[0] not in _COMPOUND
