@@ -171,21 +171,25 @@ class ParseResult:
 
 def as_nodes(raw: RawNode) -> Node:
     """The :class:`Node` tree of a plain-tuple tree (iterative: trees may be deep)."""
-    new, node_type = tuple.__new__, Node
-    done: list[Node] = []  # finished nodes, in order
-    work: list[tuple[RawNode, bool]] = [(raw, False)]
+    # The nodes in preorder, each node's children right to left: read backwards, that is every
+    # node after its children, left to right, so one stack of finished nodes builds the tree.
+    order = []
+    work = [raw]
     while work:
-        node, expanded = work.pop()
+        node = work.pop()
+        order.append(node)
+        if node[2]:
+            work.extend(node[2])
+    new, node_type = tuple.__new__, Node
+    done: list[Node] = []
+    for node in reversed(order):
         kids = node[2]
-        if not kids:
-            done.append(new(node_type, node))
-        elif not expanded:
-            work.append((node, True))
-            work.extend((kid, False) for kid in reversed(kids))
-        else:
+        if kids:
             made = tuple(done[-len(kids):])
             del done[-len(kids):]
             done.append(new(node_type, (node[0], node[1], made, node[3], node[4])))
+        else:
+            done.append(new(node_type, node))
     return done[0]
 
 
