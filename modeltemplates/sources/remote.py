@@ -249,32 +249,28 @@ class RemoteSource(PackageSource):
             return io.BytesIO(kept)
         if int(info.get("size") or 0) <= opts.small_file:
             return io.BytesIO(self._fetch_small(key, path))
-        with self._guard:
-            if sequential:
-                f = self._fs.open(path, "rb", block_size=opts.stream_block_size, cache_type="readahead")
-            else:
-                f = self._fs.open(path, "rb", block_size=opts.block_size, cache_type="none")
-        try:
-            _check_etag(f, info.get("ETag"), key)
-        except ObjectChanged:
-            f.close()
-            self._note_changed(key)
-            raise
-        if not sequential:
-            f = _ranged(f, opts)
+        if sequential:
+            f = self._open_pinned(key, path, block_size=opts.stream_block_size, cache_type="readahead")
+        else:
+            f = _ranged(self._open_pinned(key, path, block_size=opts.block_size, cache_type="none"), opts)
         return _Guarded(f, self._guard, on_change=lambda: self._note_changed(key))  # type: ignore[return-value]
 
-    def _fetch_small(self, key: str, path: str) -> bytes:
-        """A small file's bytes in one request (ETag-pinned like every read), kept for later opens."""
-        opts = self._options
+    def _open_pinned(self, key: str, path: str, **how: Any) -> Any:
+        """The fsspec file of ``key``, refused (and noted) when its ETag is no longer the listed one."""
         with self._guard:
-            f = self._fs.open(path, "rb", block_size=opts.small_file, cache_type="none")
+            f = self._fs.open(path, "rb", **how)
         try:
             _check_etag(f, self._files[key].get("ETag"), key)
         except ObjectChanged:
             f.close()
             self._note_changed(key)
             raise
+        return f
+
+    def _fetch_small(self, key: str, path: str) -> bytes:
+        """A small file's bytes in one request (ETag-pinned like every read), kept for later opens."""
+        opts = self._options
+        f = self._open_pinned(key, path, block_size=opts.small_file, cache_type="none")
         guarded = _Guarded(f, self._guard, on_change=lambda: self._note_changed(key))
         try:
             data = guarded.read(opts.small_file + 1)
