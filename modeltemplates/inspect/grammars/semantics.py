@@ -65,6 +65,13 @@ _COMPOUND = {
 _BINOPS = {"expr", "xor_expr", "and_expr", "shift_expr", "arith_expr", "term"}
 _COMP_FOR = {"comp_for", "sync_comp_for", "list_for"}
 _TUPLES = {"testlist", "exprlist", "testlist_star_expr", "testlist_safe", "testlist1", "testlist_comp"}
+#: Names that are constants, not variables, in 3.x.
+_CONSTANTS = frozenset(("None", "True", "False"))
+#: The names ``forbidden`` rejects as assignment targets (without ``full``).
+_FORBIDDEN_3 = frozenset(("__debug__",))
+_FORBIDDEN_27 = frozenset(("None", "__debug__"))
+#: Keywords that sit among an expression's operands (``not x``, ``a if b else c``...).
+_WORDS = frozenset(("if", "else", "not", "and", "or", "in", "is", "lambda", "for", "await", "yield", "from"))
 
 
 class _Scope:
@@ -119,7 +126,7 @@ class _Ctx:
 
 #: Methods the walk schedules for nearly every node: ``_Checker`` keeps them bound as ``_<name>``.
 _SCHEDULED = (
-    "expr", "expr_elt", "trailer", "stmt", "small", "subscripts", "genexp", "assign_target", "comp_target", "scan_only",
+    "expr", "trailer", "stmt", "small", "subscripts", "genexp", "assign_target", "comp_target", "scan_only",
 )
 
 
@@ -148,6 +155,7 @@ class _Checker:
     def __init__(self, lang: Language, decoded: SourceText, print_function: bool, filename: str) -> None:
         self.lang = lang
         self.py3 = lang.version[0] >= 3
+        self.py37 = lang.version >= (3, 7)
         self.decoded = decoded
         self.text = decoded.text
         self.print_function = print_function
@@ -159,7 +167,6 @@ class _Checker:
         self.future_imports: list[Node] | None = None
         # Bound methods made once: the walk schedules them for nearly every node.
         self._expr: Callable[..., None] = self.expr
-        self._expr_elt: Callable[..., None] = self.expr_elt
         self._trailer: Callable[..., None] = self.trailer
         self._stmt: Callable[..., None] = self.stmt
         self._small: Callable[..., None] = self.small
@@ -273,16 +280,26 @@ class _Checker:
     def stmt(self, node: Node, ctx: _Ctx) -> None:
         t = node[0]
         if t == "simple_stmt":
-            parts = [c for c in node[2] if c[0] != "NEWLINE" and c[1] != ";"]
-            if len(parts) == 1:  # it would be the next item the walk runs
-                self.small(parts[0], ctx)
+            kids = node[2]
+            if len(kids) == 2:  # one statement and its NEWLINE
+                node = kids[0]
             else:
-                self.push_all([(self._small, (c, ctx)) for c in parts])
+                parts = [c for c in kids if c[0] != "NEWLINE" and c[1] != ";"]
+                if len(parts) != 1:
+                    self.push_all([(self._small, (c, ctx)) for c in parts])
+                    return
+                node = parts[0]
+            t = node[0]  # one small statement: it would be the next item the walk runs (``small``)
+        elif t in _COMPOUND:
+            _HANDLERS[t](self, node, ctx)
             return
-        if t in _COMPOUND:
-            getattr(self, "s_" + t)(node, ctx)
-            return
-        self.small(node, ctx)
+        handler = _HANDLERS.get(t)
+        if handler is not None:
+            handler(self, node, ctx)
+        elif t == "NAME" and node[1] in _SMALL_LEAVES:
+            self.small(node, ctx)
+        else:
+            self.expr(node, ctx)  # scheduled, it would be the next item the walk runs
 
     def small(self, node: Node, ctx: _Ctx) -> None:
         t = node[0]
@@ -305,11 +322,11 @@ class _Checker:
             if v == "yield":
                 self.yield_expr(node, ctx)
                 return
-        handler = getattr(self, "s_" + t, None)
+        handler = _HANDLERS.get(t)
         if handler is not None:
-            handler(node, ctx)
+            handler(self, node, ctx)
             return
-        self.push(self._expr, node, ctx)
+        self.expr(node, ctx)  # scheduled, it would be the next item the walk runs
 
     def check_continue(self, node: Node, ctx: _Ctx) -> None:
         if ctx.finally_:
@@ -331,7 +348,7 @@ class _Checker:
 
     def s_return_stmt(self, node: Node, ctx: _Ctx) -> None:
         self.check_return(node, ctx, True)
-        self.push(self._expr, node[2][1], ctx)
+        self.expr(node[2][1], ctx)  # scheduled, it would be the next item the walk runs
 
     def s_raise_stmt(self, node: Node, ctx: _Ctx) -> None:
         self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
@@ -438,6 +455,15 @@ class _Checker:
     def s_expr_stmt(self, node: Node, ctx: _Ctx) -> None:
         kids = node[2]
         second = kids[1]
+        if len(kids) == 3 and second[0] != "annassign" and self.simple_target(kids[0], ctx):
+            # The commonest statements, ``name = value``, ``obj.attr += value``: the target is
+            # checked first, as below, then the value (it would be the next item the walk runs).
+            value = kids[2]
+            if value[0] == "NAME":
+                self.use_name(value[1], ctx)
+            elif value[0] != "NUMBER":
+                self.expr(value, ctx)
+            return
         if second[0] == "augassign" or (second[0] == "OP" and second[1] != "=" and second[1].endswith("=")):
             target = kids[0]
             self.expr_then(target, ctx)
@@ -459,6 +485,44 @@ class _Checker:
             items.append((self._assign_target, (target, ctx)))
         self.load(kids[-1], ctx, items)
         self.push_all(items)
+
+    def simple_target(self, target: Node, ctx: _Ctx) -> bool:
+        """Check a name or a dotted attribute (``a.b.c``) as the single target of an assignment or
+        an augmented assignment and return True; return False, having done nothing, for any other
+        target.
+
+        For such a target this is all that ``assign_target`` (``expr_then``, ``set_context``,
+        ``starred_targets``) and the augmented path of ``s_expr_stmt`` do, in the same order.
+        Marking the names before the value's (``load`` does those first) reorders nothing but
+        the entries of the symbol table (see ``load``).
+        """
+        t = target[0]
+        if t == "NAME":
+            name = target[1]
+            if name == "yield" or (self.py3 and name in _CONSTANTS):
+                return False
+            self.forbidden(target, target, ctx)
+            symbols = ctx.scope.symbols
+            symbols[name] = symbols.get(name, 0) | DEF_LOCAL
+            return True
+        if t not in {"atom_expr", "power"}:
+            return False
+        kids = target[2]
+        base = kids[0]
+        if base[0] != "NAME":
+            return False
+        for k in kids[1:]:
+            if k[0] != "trailer" or k[2][0][1] != ".":
+                return False
+        self.use_name(base[1], ctx)
+        self.forbidden(kids[-1][2][1], target, ctx, full=True)
+        return True
+
+    def use_name(self, name: str, ctx: _Ctx) -> None:
+        """``expr`` of a NAME: mark it used, unless it is a 3.x constant."""
+        if not (self.py3 and name in _CONSTANTS):
+            symbols = ctx.scope.symbols
+            symbols[name] = symbols.get(name, 0) | USE
 
     def ast_error_at(self, message: str, node: Node) -> None:
         self.error(_AST, message, node)
@@ -730,41 +794,43 @@ class _Checker:
             if len(node[2]) == 2:
                 return
             node = node[2][1]
-        if node[0] not in ("typedargslist", "varargslist"):
-            kids = [node]
-        else:
-            kids = list(node[2])
+        kids = node[2] if node[0] in ("typedargslist", "varargslist") else (node,)
+        n = len(kids)
+        py3 = self.py3
         found_default = False
         star_seen = False
         loads: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         names: list[Node] = []
         i = 0
-        while i < len(kids):
+        while i < n:
             ch = kids[i]
-            if ch[0] == "OP" and ch[1] in ("*", "**"):
+            if ch[0] == "OP":
+                if ch[1] == ",":
+                    i += 1
+                    continue
                 if ch[1] == "*":
                     star_seen = True
-                    nxt = kids[i + 1] if i + 1 < len(kids) else None
-                    if self.py3 and (nxt is None or (nxt[0] == "OP" and nxt[1] == "," and i + 2 == len(kids))):
+                    nxt = kids[i + 1] if i + 1 < n else None
+                    if py3 and (nxt is None or (nxt[0] == "OP" and nxt[1] == "," and i + 2 == n)):
                         self.error(_AST, "named arguments must follow bare *", ch)
                     if nxt is not None and nxt[0] != "OP":
                         names.append(nxt)
-                        loads.extend(self.annotation(nxt, ctx))
+                        if nxt[0] == "tfpdef":  # its annotation
+                            loads.append((self._expr, (nxt[2][2], ctx)))
                         i += 3
                     else:
                         i += 2
                     continue
-                nxt = kids[i + 1]
-                names.append(nxt)
-                loads.extend(self.annotation(nxt, ctx))
-                i += 3
-                continue
-            if ch[0] == "OP" and ch[1] == ",":
-                i += 1
-                continue
-            has_default = i + 1 < len(kids) and kids[i + 1][0] == "OP" and kids[i + 1][1] == "="
+                if ch[1] == "**":
+                    nxt = kids[i + 1]
+                    names.append(nxt)
+                    if nxt[0] == "tfpdef":
+                        loads.append((self._expr, (nxt[2][2], ctx)))
+                    i += 3
+                    continue
+            has_default = i + 1 < n and kids[i + 1][1] == "=" and kids[i + 1][0] == "OP"
             if has_default:
-                loads.append((self._expr, (kids[i + 2], ctx)))
+                self.load(kids[i + 2], ctx, loads)  # a name is marked now (see ``load``)
                 if not star_seen:
                     found_default = True
             elif found_default and not star_seen:
@@ -781,28 +847,27 @@ class _Checker:
                             names.append(leaf)
             else:
                 names.append(ch)
-                loads.extend(self.annotation(ch, ctx))
+                if ch[0] == "tfpdef":  # its annotation
+                    loads.append((self._expr, (ch[2][2], ctx)))
             i += 3 if has_default else 1
-        for name_node in names:
-            leaf = name_node if name_node[0] == "NAME" else name_node[2][0]
-            self.forbidden(leaf, leaf if self.py3 else node, ctx)
+        leaves = [name_node if name_node[0] == "NAME" else name_node[2][0] for name_node in names]
+        bad = _FORBIDDEN_3 if py3 else _FORBIDDEN_27
+        for leaf in leaves:
+            if leaf[1] in bad:  # ``forbidden`` faults nothing else
+                self.forbidden(leaf, leaf if py3 else node, ctx)
         seen: set[str] = set()
-        for name_node in names:
-            leaf = name_node if name_node[0] == "NAME" else name_node[2][0]
-            if leaf[1] in seen:
-                msg = f"duplicate argument '{leaf[1]}' in function definition"
+        symbols = scope.symbols
+        for leaf in leaves:
+            name = leaf[1]
+            if name in seen:
+                msg = f"duplicate argument '{name}' in function definition"
                 self.error(_SYMTABLE, msg, None, line=scope.line, offset="none", with_text=False)
                 found = self.first[_SYMTABLE]
                 if found is not None and found.message == msg:
                     self.set_offset(_SYMTABLE, self.scope_col(scope))
-            seen.add(leaf[1])
-            scope.symbols[leaf[1]] = scope.symbols.get(leaf[1], 0) | DEF_PARAM
+            seen.add(name)
+            symbols[name] = symbols.get(name, 0) | DEF_PARAM
         self.push_all(loads)
-
-    def annotation(self, tfpdef: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        if tfpdef[0] == "tfpdef":
-            return [(self._expr, (tfpdef[2][2], ctx))]
-        return []
 
     # ------------------------------------------------------------ expressions
 
@@ -964,74 +1029,171 @@ class _Checker:
                 self.error(_COMPILE, "starred assignment target must be in a list or tuple", e)
 
     def expr(self, node: Node, ctx: _Ctx, in_target: bool = False) -> None:
-        """Check an expression in load context (pushes its parts)."""
-        t = node[0]
-        if t == "NAME":
-            name = node[1]
-            if not (self.py3 and name in ("None", "True", "False")):
-                symbols = ctx.scope.symbols  # self.use(name, ctx), inline: the commonest case
-                symbols[name] = symbols.get(name, 0) | USE
-            return
-        if t in {"NUMBER", "OP"}:
-            return
-        if t == "STRING":
-            self.strings([node], node, ctx)
-            return
-        if t == "atom":
-            self.atom(node, ctx)
-            return
-        if t in ("power", "atom_expr"):
-            kids = node[2]
-            awaited = _await_keyword(kids)
-            if awaited:
-                self.check_await(node, ctx)
+        """Check an expression in load context.
+
+        Its parts are checked in the order of a depth-first walk: all but the first are scheduled
+        and the first is checked at once (it is the next item the walk would run); when it is an
+        expression too, in this loop, so that a chain of nested expressions costs no recursion.
+        Names are marked used when they are met (``load`` says why that is safe).
+        """
+        expr_task = self._expr
+        py3 = self.py3
+        while True:
+            t = node[0]
+            if t == "NAME":
+                name = node[1]
+                if not (py3 and name in _CONSTANTS):
+                    symbols = ctx.scope.symbols  # self.use(name, ctx), inline: the commonest case
+                    symbols[name] = symbols.get(name, 0) | USE
+                return
             items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
-            for k in kids[1:] if awaited else kids:
-                kt = k[0]
-                if kt == "trailer":
-                    if k[2][0][1] != ".":  # an attribute name checks nothing
-                        items.append((self._trailer, (k, ctx)))
-                elif kt != "OP":
+            if t in {"atom_expr", "power"}:
+                kids = node[2]
+                if _await_keyword(kids):
+                    self.check_await(node, ctx)
+                    kids = kids[1:]
+                for k in kids:
+                    kt = k[0]
+                    if kt == "trailer":
+                        tk = k[2]
+                        opener = tk[0][1]
+                        if opener == "(":
+                            if len(tk) == 3:
+                                items.append((self.call_args, (tk[1], ctx, True)))
+                        elif opener == "[":
+                            items.append((self._subscripts, (tk[1], ctx)))
+                        # an attribute name checks nothing
+                    elif kt == "NAME":
+                        name = k[1]
+                        if not (py3 and name in _CONSTANTS):
+                            symbols = ctx.scope.symbols
+                            symbols[name] = symbols.get(name, 0) | USE
+                    elif kt not in {"NUMBER", "OP"}:
+                        items.append((expr_task, (k, ctx)))
+            elif t == "STRING":
+                if not _plain_string(node[1]):
+                    self.strings([node], node, ctx)
+                return
+            elif t in {"NUMBER", "OP"}:
+                return
+            elif t == "atom":
+                kids = node[2]
+                if kids[0][0] == "STRING":
+                    if not self.plain_strings(kids):
+                        self.strings(list(kids), node, ctx)
+                    return
+                if len(kids) == 2:
+                    return
+                first = kids[0][1]
+                inner = kids[1]
+                elts: list[Node] | tuple[Node, ...]
+                if first == "(":
+                    if inner[0] != "testlist_comp":
+                        node = inner
+                        in_target = False
+                        continue
+                    if _has_comp(inner):
+                        self.genexp(inner, ctx)
+                        return
+                    elts = inner[2][::2]
+                elif first == "[":
+                    if inner[0] not in ("listmaker", "testlist_comp"):
+                        node = inner[2][1] if inner[0] == "star_expr" else inner
+                        in_target = False
+                        continue
+                    if _has_comp(inner):
+                        if py3:
+                            self.comprehension(inner, ctx, "list")
+                        else:
+                            self.listcomp_27(inner, ctx)
+                        return
+                    elts = inner[2][::2]
+                elif first == "{":
+                    if inner[0] != "dictorsetmaker":
+                        node = inner[2][1] if inner[0] == "star_expr" else inner
+                        in_target = False
+                        continue
+                    kk = inner[2]
+                    if _has_comp(inner):
+                        is_dict = kk[0][1] == "**" or (len(kk) > 1 and kk[1][1] == ":")
+                        if kk[0][1] == "**":
+                            self.error(_AST, "dict unpacking cannot be used in dict comprehension", node)
+                        self.comprehension(inner, ctx, "dict" if is_dict else "set")
+                        return
+                    elts = [k for k in kk if k[0] != "OP" or k[1] not in (",", ":", "**")]
+                elif first == "`":
+                    node = inner
+                    in_target = False
+                    continue
+                else:
+                    return
+                self.elements_load(elts, ctx, items)
+            elif t == "comparison":
+                # ast.c converts the right-hand operands before the left one
+                kids = node[2]
+                for k in kids[2::2]:
                     self.load(k, ctx, items)
-            if items:
-                self.push_all(items)
+                self.load(kids[0], ctx, items)
+            elif t in _TUPLES:
+                self.elements_load(node[2][::2], ctx, items)
+            elif t in ("lambdef", "old_lambdef", "lambdef_nocond"):
+                kids = node[2]
+                scope = _Scope("lambda", "lambda", node[3], node, ctx.scope)
+                inner_ctx = _Ctx(scope)
+                if len(kids) == 4:
+                    items.append((self.arguments, (kids[1], ctx, scope)))
+                self.load(kids[-1], inner_ctx, items)
+            elif t == "yield_expr":
+                self.yield_expr(node, ctx)
+                return
+            elif t == "star_expr":
+                if not in_target:
+                    self.error(_COMPILE, "can't use starred expression here", node)
+                node = node[2][1]
+                in_target = False
+                continue
+            else:
+                for k in node[2]:
+                    kt = k[0]
+                    if kt == "NAME":
+                        name = k[1]
+                        if name in _WORDS:
+                            continue
+                        if not (py3 and name in _CONSTANTS):
+                            symbols = ctx.scope.symbols
+                            symbols[name] = symbols.get(name, 0) | USE
+                    elif kt not in {"OP", "NUMBER"}:
+                        items.append((expr_task, (k, ctx)))
+            # the first part now, the others after it
+            if not items:
+                return
+            if len(items) > 1:
+                self.stack.extend(items[:0:-1])
+            func, args = items[0]
+            if func is expr_task:
+                node, ctx = args
+                in_target = False
+                continue
+            func(*args)  # call_args, subscripts, arguments: they only schedule work
             return
-        if t in ("lambdef", "old_lambdef", "lambdef_nocond"):
-            kids = node[2]
-            scope = _Scope("lambda", "lambda", node[3], node, ctx.scope)
-            inner = _Ctx(scope)
-            items = []
-            if len(kids) == 4:
-                items.append((self.arguments, (kids[1], ctx, scope)))
-            self.load(kids[-1], inner, items)
-            self.push_all(items)
-            return
-        if t == "yield_expr":
-            self.yield_expr(node, ctx)
-            return
-        if t == "star_expr":
-            if not in_target:
-                self.error(_COMPILE, "can't use starred expression here", node)
-            self.push(self._expr, node[2][1], ctx)
-            return
-        if t == "comparison":
-            # ast.c converts the right-hand operands before the left one
-            kids = node[2]
-            items = []
-            for k in kids[2::2]:
-                self.load(k, ctx, items)
-            self.load(kids[0], ctx, items)
-            self.push_all(items)
-            return
-        if t in _TUPLES:
-            elts = node[2][::2]
-            self.push_all([(self._expr_elt, (k, ctx)) for k in elts])
-            return
-        items = []
-        for k in node[2]:
-            if k[0] != "OP" and not _is_word(k):
-                self.load(k, ctx, items)
-        self.push_all(items)
+
+    def elements_load(
+        self, elts: list[Node] | tuple[Node, ...], ctx: _Ctx, items: list[tuple[Callable[..., None], tuple[Any, ...]]]
+    ) -> None:
+        """``load`` the elements of a tuple/list/set/dict display; a starred one is checked as its
+        operand, as ast.c allows ``*x`` there."""
+        for k in elts:
+            if k[0] == "star_expr":
+                k = k[2][1]
+            self.load(k, ctx, items)
+
+    def plain_strings(self, tokens: tuple[Node, ...]) -> bool:
+        """Whether the string checks cannot fault these adjacent STRING tokens (``_plain_string``
+        each, and in 3.x not bytes beside text)."""
+        if len(tokens) == 1:
+            return _plain_string(tokens[0][1]) != 0
+        seen = {_plain_string(tok[1]) for tok in tokens}
+        return 0 not in seen and (len(seen) == 1 or not self.py3)
 
     def load(self, node: Node, ctx: _Ctx, items: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
         """Add ``expr(node, ctx)`` to ``items``, or do it now for a name or a number.
@@ -1051,13 +1213,6 @@ class _Checker:
                 symbols[name] = symbols.get(name, 0) | USE
         elif t != "NUMBER":
             items.append((self._expr, (node, ctx)))
-
-    def expr_elt(self, node: Node, ctx: _Ctx) -> None:
-        """An element of a tuple/list/set display: a starred item is allowed there."""
-        if node[0] == "star_expr":
-            self.push(self._expr, node[2][1], ctx)
-        else:
-            self.expr(node, ctx)
 
     def check_await(self, node: Node, ctx: _Ctx) -> None:
         scope = ctx.scope
@@ -1102,23 +1257,30 @@ class _Checker:
                 for k in item[2]:
                     if k[0] == "sliceop":
                         if len(k[2]) == 2:
-                            work.append((self._expr, (k[2][1], ctx)))
+                            self.load(k[2][1], ctx, work)
                     elif k[0] != "OP":
-                        work.append((self._expr, (k, ctx)))
+                        self.load(k, ctx, work)
             elif item[0] == "sliceop":
                 if len(item[2]) == 2:
-                    work.append((self._expr, (item[2][1], ctx)))
+                    self.load(item[2][1], ctx, work)
             elif item[0] != "OP":
-                work.append((self._expr, (item, ctx)))
+                self.load(item, ctx, work)
         self.push_all(work)
 
     def call_args(self, arglist: Node, ctx: _Ctx, allowgen: bool) -> None:
         """ast_for_call: argument order, keywords, generator arguments."""
+        t = arglist[0]
+        if t not in {"arglist", "argument"}:  # one positional argument: nothing to check here
+            if t == "NAME":
+                self.use_name(arglist[1], ctx)
+            elif t != "NUMBER":
+                self.stack.append((self._expr, (arglist, ctx)))
+            return
         args = arglist[2] if arglist[0] == "arglist" else [arglist]
         nch = len(args)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if self.py3:
-            if self.lang.version < (3, 7):
+            if not self.py37:
                 # 3.6's ast_for_call counts arguments (a trailing comma and class bases are fine);
                 # 3.7 (bpo-32012) wants any unparenthesized generator to be the only child.
                 gens = [a for a in args if a[0] == "argument" and len(a[2]) == 2
@@ -1126,7 +1288,7 @@ class _Checker:
                 others = [a for a in args if a[0] != "OP" and a not in gens]
                 if len(gens) > 1 or (gens and others):
                     self.error(_AST, "Generator expression must be parenthesized if not sole argument", arglist)
-            for a in (args if self.lang.version >= (3, 7) else ()):
+            for a in (args if self.py37 else ()):
                 if a[0] == "argument" and len(a[2]) == 2 and a[2][1][0] in _COMP_FOR:
                     if not allowgen:
                         self.error(_AST, "invalid syntax", a)
@@ -1225,53 +1387,6 @@ class _Checker:
                     self.load(a[2][2], ctx, items)
                 i += 1
         self.push_all(items)
-
-    def atom(self, node: Node, ctx: _Ctx) -> None:
-        kids = node[2]
-        if kids[0][0] == "STRING":
-            self.strings(list(kids), node, ctx)
-            return
-        first = kids[0][1]
-        if len(kids) == 2:
-            return
-        inner = kids[1]
-        if first == "`":
-            self.push(self._expr, inner, ctx)
-            return
-        if first == "(":
-            if inner[0] == "testlist_comp" and _has_comp(inner):
-                self.genexp(inner, ctx)
-                return
-            if inner[0] == "testlist_comp":
-                self.push_all([(self._expr_elt, (k, ctx)) for k in inner[2][::2]])
-                return
-            self.push(self._expr, inner, ctx)
-            return
-        if first == "[":
-            if inner[0] in ("listmaker", "testlist_comp") and _has_comp(inner):
-                if self.py3:
-                    self.comprehension(inner, ctx, "list")
-                else:
-                    self.listcomp_27(inner, ctx)
-                return
-            if inner[0] in ("listmaker", "testlist_comp"):
-                self.push_all([(self._expr_elt, (k, ctx)) for k in inner[2][::2]])
-                return
-            self.push(self._expr_elt, inner, ctx)
-            return
-        if first == "{":
-            if inner[0] == "dictorsetmaker":
-                kk = inner[2]
-                if _has_comp(inner):
-                    is_dict = kk[0][1] == "**" or (len(kk) > 1 and kk[1][1] == ":")
-                    if kk[0][1] == "**":
-                        self.error(_AST, "dict unpacking cannot be used in dict comprehension", node)
-                    self.comprehension(inner, ctx, "dict" if is_dict else "set")
-                    return
-                parts = [k for k in kk if k[0] != "OP" or k[1] not in (",", ":", "**")]
-                self.push_all([(self._expr_elt, (k, ctx)) for k in parts])
-                return
-            self.push(self._expr_elt, inner, ctx)
 
     def genexp(self, node: Node, ctx: _Ctx) -> None:
         self.comprehension(node, ctx, "genexp")
@@ -1493,10 +1608,18 @@ def _await_keyword(kids: tuple[Node, ...]) -> bool:
     return kids[0][0] == "NAME" and kids[0][1] == "await" and len(kids) > 1 and kids[1][0] != "trailer"
 
 
-def _is_word(node: Node) -> bool:
-    return node[0] == "NAME" and node[1] in (
-        "if", "else", "not", "and", "or", "in", "is", "lambda", "for", "await", "yield", "from"
-    )
+def _plain_string(text: str) -> int:
+    """0 if the string checks may fault this STRING token, else 1 (text) or 2 (bytes): ASCII
+    without a backslash has no escape and nothing to decode, and it is not an f-string."""
+    if not text.isascii() or "\\" in text:
+        return 0
+    first = text[0]
+    if first in {"'", '"'}:
+        return 1
+    prefix = (text[0] if text[1] == "'" or text[1] == '"' else text[:2]).lower()
+    if "f" in prefix:
+        return 0
+    return 2 if "b" in prefix else 1
 
 
 def _has_comp(node: Node) -> bool:
@@ -1593,3 +1716,9 @@ def _is_expression(node: Node) -> bool:
         "expr_stmt", "print_stmt", "del_stmt", "return_stmt", "raise_stmt", "import_name", "import_from",
         "global_stmt", "exec_stmt", "assert_stmt", "nonlocal_stmt",
     ) and not (node[0] == "NAME" and node[1] in _SMALL_LEAVES) and node[0] not in _COMPOUND
+
+
+#: The statement handlers by node type (``_Checker.s_<type>``), called as ``handler(checker, node, ctx)``.
+_HANDLERS: dict[str, Callable[[_Checker, Node, _Ctx], None]] = {
+    name[2:]: func for name, func in vars(_Checker).items() if name.startswith("s_")
+}
