@@ -49,7 +49,7 @@ import attrs
 from modeltemplates.inspect import pytokens
 from modeltemplates.inspect.grammars import Language, grammar, language, tables
 from modeltemplates.inspect.grammars import semantics as _semantics
-from modeltemplates.inspect.grammars.pgen import POP, POP_RUN
+from modeltemplates.inspect.grammars.pgen import ERROR, POP
 from modeltemplates.inspect.pytokens import TokenizeError
 
 #: CPython's parser stack depth (``MAXSTACK`` in Parser/parser.h, both versions).
@@ -302,27 +302,23 @@ class _Driver:
         The stack is three flat lists: ``states`` (a :class:`~.pgen.DriverTables` id per entry),
         ``bases`` (where that entry's children start in ``values``) and ``values`` (finished
         children of all open frames, in order). A frame popped with one child leaves it in place
-        (the collapse costs nothing); ``depth`` counts CPython's frames for its stack limit.
+        (the collapse costs nothing). CPython's stack limit counts frames, and an entry may stand
+        for several (a run): the count is made only when the stack holds enough entries to near it.
         """
-        g = grammar(self.lang.version)
         t = tables(self.lang.version)
-        rows, defaults, accept_only, state_nt = t.rows, t.defaults, t.accept_only, t.state_nt
-        names = g.names
-        labels = _labels(self.lang.version)
-        value_labels, kind_labels, special = labels.by_value, labels.by_kind, labels.special
-        ne_label, print_label, name_label, async_labels = labels.ne, labels.print, labels.name, labels.async_
+        rows, accept_only = t.rows, t.accept_only
+        data = _driver_data(self.lang.version)
+        pops, node_names, import_from, shallow = data.pops, data.node_names, data.import_from, data.shallow
+        value_labels, kind_labels, special = data.by_value, data.by_kind, data.special
+        ne_label, print_label, name_label, async_labels = data.ne, data.print, data.name, data.async_
         contextual = self.lang.tokenizer.contextual_async
         async_keywords: set[int] = set()
-        import_from = labels.import_from
         py3 = self.lang.version[0] >= 3
-        states = [t.state_base[g.nt_index(start)]]
+        states = [t.state_base[grammar(self.lang.version).nt_index(start)]]
         bases = [0]
         values: list[RawNode] = []
-        depth = 1
         print_function = self.print_function
         barry = self.barry
-        maxstack = MAXSTACK
-        pop_code, pop_run_code = POP, POP_RUN
         try:
             tokens = pytokens.tokenize(self.text, self.lang.tokenizer, final_newline=self.decoded.final_newline)
             if contextual:
@@ -345,35 +341,29 @@ class _Driver:
                     act = rows[top].get(label)
                     if act is not None:
                         break
-                    code, arg = defaults[top]
-                    if code == pop_code:
+                    code = pops[top]
+                    if code == 0:  # a real frame is complete
                         states.pop()
                         base = bases.pop()
-                        depth -= 1
                         if not states:
                             return None, self._syntax_error(tok, None, _context(values))
                         if len(values) - base != 1:
                             kids = tuple(values[base:])
                             del values[base:]
-                            nt = state_nt[top]
-                            node = (names[nt], "", kids, kids[0][3], kids[0][4])
+                            node = (node_names[top], "", kids, kids[0][3], kids[0][4])
                             values.append(node)
-                            if nt == import_from:
+                            if top in import_from:
                                 self._future_hack(node)
                                 print_function, barry = self.print_function, self.barry
-                    elif code == pop_run_code:
+                    elif code > 0:  # a run of frames is complete
                         states.pop()
                         bases.pop()
-                        depth -= arg
                     else:
-                        nt = state_nt[arg]
-                        accel = g.states[nt][arg - t.state_base[nt]][0]
-                        expected = next(iter(accel)) if len(accel) == 1 else None
-                        return None, self._syntax_error(tok, expected, _context(values))
-                new_top, outer, push, npush, need, net, then_pop = act
-                if depth + need > maxstack:
+                        return None, self._syntax_error(tok, _expected(self.lang.version, -1 - code),
+                                                        _context(values))
+                new_top, outer, push, npush, need, _, then_pop = act
+                if len(states) > shallow and _depth(states, data.frames) + need > MAXSTACK:
                     return None, self._overflow(tok)
-                depth += net
                 if outer < 0:
                     states[-1] = new_top
                 else:
@@ -395,26 +385,21 @@ class _Driver:
                     if only is True:
                         states.pop()
                         base = bases.pop()
-                        depth -= 1
                         if not states:
                             return self._make(top, values[base:], start), None
                         if len(values) - base != 1:
                             kids = tuple(values[base:])
                             del values[base:]
-                            nt = state_nt[top]
-                            node = (names[nt], "", kids, kids[0][3], kids[0][4])
+                            node = (node_names[top], "", kids, kids[0][3], kids[0][4])
                             values.append(node)
-                            if nt == import_from:
+                            if top in import_from:
                                 self._future_hack(node)
                                 print_function, barry = self.print_function, self.barry
-                    else:
-                        rest, popped = only
-                        depth -= popped
-                        if rest < 0:
-                            states.pop()
-                            bases.pop()
-                        else:
-                            states[-1] = rest
+                    elif only[0] < 0:  # a run whose frames all pop
+                        states.pop()
+                        bases.pop()
+                    else:  # a run whose inner frames pop
+                        states[-1] = only[0]
         except TokenizeError as exc:
             return None, self._token_error(exc)
         return None, SyntaxProblem("syntax", "unexpected end of token stream", None, None, 1)
@@ -536,8 +521,8 @@ def _context(values: list[RawNode]) -> list[str]:
 
 
 @attrs.frozen
-class _Labels:
-    """How the driver of one grammar maps a token to its label (built once per version)."""
+class _DriverData:
+    """What the driver of one grammar reads besides its tables (built once per version)."""
 
     by_value: dict[str, int]  # keywords and operators (``<>`` is ``!=``)
     by_kind: dict[str, int | None]  # the token classes; None for an operator the grammar lacks
@@ -546,13 +531,24 @@ class _Labels:
     print: int
     name: int
     async_: frozenset[int]
-    import_from: int
+    #: Per stack id, what to do when it cannot take the token: 0 pop a real frame, n > 0 pop a
+    #: run of n frames, -1 - state: a syntax error in the frame in real state ``state``.
+    pops: tuple[int, ...]
+    #: Per stack id, the name of the nonterminal a real frame builds ("" for runs).
+    node_names: tuple[str, ...]
+    #: Per stack id, the number of CPython frames it stands for.
+    frames: tuple[int, ...]
+    #: Stack ids of the ``import_from`` frames (the parser reads a ``from __future__`` import).
+    import_from: frozenset[int]
+    #: A stack of at most this many entries cannot overflow with the next token, whatever it is.
+    shallow: int
 
 
 @functools.cache
-def _labels(version: tuple[int, int]) -> _Labels:
-    """The label maps of ``version`` (two threads may build them at once: the results are equal)."""
+def _driver_data(version: tuple[int, int]) -> _DriverData:
+    """The driver data of ``version`` (two threads may build it at once: the results are equal)."""
     g = grammar(version)
+    t = tables(version)
     by_value = {**g.keywords, **g.operators}
     ne_label = g.operators.get("!=", -1)
     if ne_label >= 0:
@@ -564,11 +560,29 @@ def _labels(version: tuple[int, int]) -> _Labels:
     if version[0] >= 3:
         special.add(ne_label)
     special.discard(-1)
-    return _Labels(
+    pops = tuple(-1 - arg if code == ERROR else 0 if code == POP else arg for code, arg in t.defaults)
+    frames = (1,) * t.nstates + tuple(len(run) for run in t.runs)
+    most_needed = max((act[4] for row in t.rows for act in row.values()), default=0)
+    return _DriverData(
         by_value=by_value, by_kind={**g.tokens, "OP": None}, special=frozenset(special), ne=ne_label,
-        print=print_label, name=g.tokens["NAME"], async_=async_labels,
-        import_from=g.names.index("import_from") if "import_from" in g.names else -1,
+        print=print_label, name=g.tokens["NAME"], async_=async_labels, pops=pops,
+        node_names=tuple(g.names[nt] for nt in t.state_nt) + ("",) * len(t.runs), frames=frames,
+        import_from=frozenset(i for i, nt in enumerate(t.state_nt) if g.names[nt] == "import_from"),
+        shallow=(MAXSTACK - most_needed) // max(frames),
     )
+
+
+def _depth(states: list[int], frames: tuple[int, ...]) -> int:
+    """How many CPython parser frames the stack entries ``states`` stand for."""
+    return sum(frames[entry] for entry in states)
+
+
+def _expected(version: tuple[int, int], state: int) -> int | None:
+    """The one label the real state ``state`` can take, if it takes only one."""
+    g, t = grammar(version), tables(version)
+    nt = t.state_nt[state]
+    accel = g.states[nt][state - t.state_base[nt]][0]
+    return next(iter(accel)) if len(accel) == 1 else None
 
 
 def pytokens_alias(op: str) -> str:

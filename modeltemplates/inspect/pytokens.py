@@ -213,14 +213,17 @@ def decode_source(data: bytes, rules: TokenizerRules, filename: str) -> SourceTe
 
 def _split_physical(data: bytes, universal: bool) -> list[bytes]:
     """Physical lines with ``\\n`` endings (universal newlines when ``universal``)."""
+    data = data.replace(b"\r\n", b"\n")
     if universal:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        # bytes.splitlines cuts at \n and \r only, as universal newlines do
+        out = data.replace(b"\r", b"\n").splitlines(keepends=True)
     else:
-        data = data.replace(b"\r\n", b"\n")
-    lines = data.split(b"\n")
-    out = [line + b"\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1] + b"\n")  # the file reader fakes a final newline
+        out = [line + b"\n" for line in data.split(b"\n")]
+        out[-1] = out[-1][:-1]
+        if not out[-1]:
+            out.pop()
+    if out and not out[-1].endswith(b"\n"):
+        out[-1] += b"\n"  # the file reader fakes a final newline
     return out
 
 
@@ -253,10 +256,12 @@ def _decode_py2_text(data: bytes, filename: str) -> SourceText:
     if bom:
         data = data[3:]
     encoding: str | None = "utf-8" if bom else None
-    lines = _join_nul_lines(_split_physical(data, universal=True))
+    lines = _split_physical(data, universal=True)
+    if b"\0" in data:
+        lines = _join_nul_lines(lines)
     declared_at = 0
     look_for_cookie = True
-    for index, line in enumerate(lines):
+    for index, line in enumerate(lines[:2]):  # a cookie counts on line 1 or 2 only
         if look_for_cookie and index < 2:
             spec, is_code = (None, True) if index == 1 and _ends_in_continuation(lines[0]) else coding_spec(line)
             if spec is not None:
@@ -278,7 +283,13 @@ def _decode_py2_text(data: bytes, filename: str) -> SourceText:
         if bad is not None:
             return _py2_problem(_non_ascii_message(bad, filename, index + 1), index + 1)
     if encoding is None:
-        return SourceText(b"".join(lines).decode("ascii"), "ascii", False, "ascii")
+        raw = b"".join(lines)
+        if not raw.isascii():
+            for index in range(2, len(lines)):
+                bad = _first_high_byte(lines[index])
+                if bad is not None:
+                    return _py2_problem(_non_ascii_message(bad, filename, index + 1), index + 1)
+        return SourceText(raw.decode("ascii"), "ascii", False, "ascii")
     if encoding in ("utf-8", "iso-8859-1"):
         raw = b"".join(lines)
         text = raw.decode(encoding, "surrogateescape")
@@ -309,6 +320,8 @@ def _ends_in_continuation(line: bytes) -> bool:
 
 
 def _first_high_byte(line: bytes) -> int | None:
+    if line.isascii():
+        return None
     for byte in line:
         if byte > 0x7F:
             return byte
@@ -412,8 +425,26 @@ def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
 _STRING_STOPS = _string_end_patterns()
 
 
-_FAST_KINDS = ("", NAME, NUMBER, OP, OP, OP)
-_OPEN = 4  # group numbers of _fast_token_pattern: 1 name, 2 number, 3 operator, 4 opening, 5 closing
+_FAST_KINDS = ("", NAME, OP, NUMBER, OP, OP)
+_OPEN = 4  # group numbers of _fast_token_pattern: 1 name, 2 operator, 3 number, 4 opening, 5 closing
+#: Characters that are an operator token by themselves (``.`` is handled apart: ``.5`` is a number).
+_SINGLE_OPERATORS = frozenset("-+*/%&|^~<>=,:;@")
+
+
+def _longest_of(words: set[str]) -> str:
+    """A regex matching the longest of ``words`` at a position: a trie, one branch per first
+    character, so a failed branch costs the regex engine one character comparison."""
+    rests: dict[str, set[str]] = {}
+    for word in words:
+        rests.setdefault(word[0], set()).add(word[1:])
+    branches = []
+    for first in sorted(rests):
+        longer = {rest for rest in rests[first] if rest}
+        tail = ""
+        if longer:
+            tail = f"(?:{_longest_of(longer)})" + ("?" if "" in rests[first] else "")
+        branches.append(re.escape(first) + tail)
+    return "|".join(branches)
 
 
 @functools.cache
@@ -421,24 +452,19 @@ def _fast_token_pattern(rules: TokenizerRules) -> re.Pattern[str]:
     """Blanks, then optionally one token that needs no special handling, in one match.
 
     Only tokens the character-by-character scanner would read the same way are taken: an ASCII
-    name not followed by a quote, a non-ASCII or a name character; a decimal number not followed
-    by a name character or ``.`` (so ``0777``, ``1_0``, ``10L``, ``1e``, ``1j`` fall back);
-    an operator; a bracket. Anything else (strings, comments, newlines, continuation lines,
-    unusual numbers, errors) leaves every group empty and takes the general path.
+    name not followed by a quote, a non-ASCII or a name character; an operator (the longest, as
+    the scanner takes it); a bracket; a decimal number not followed by a name character or ``.``
+    (so ``0777``, ``1_0``, ``10L``, ``1e``, ``1j`` fall back). Anything else (strings, comments,
+    newlines, continuation lines, unusual numbers, errors) leaves every group empty and takes the
+    general path. The alternatives are ordered by how often they occur in real code.
     """
-    longest_first = sorted(
-        (op for op in rules.operators if len(op) == 2 or (len(op) == 3 and op[:2] in rules.operators)),
-        key=lambda op: (-len(op), op),
-    )
-    ops = [re.escape(op) for op in longest_first]
-    if rules.ellipsis_token:
-        ops.insert(0, re.escape("..."))
-    ops += [r"[-+*/%&|^~<>=,:;@]", r"\.(?![0-9])"]
+    dots = r"\.\.\.|\.(?![0-9])" if rules.ellipsis_token else r"\.(?![0-9])"
+    operators = _longest_of(set(rules.operators) | _SINGLE_OPERATORS)
     return re.compile(
         r"[ \t\x0c]*(?:"
         rf"([A-Za-z_][A-Za-z0-9_]*)(?!{_WIDE_CHAR_OR_QUOTE})"
+        rf"|({dots}|{operators})"
         rf"|((?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)(?!{_WIDE_CHAR_OR_DOT})"
-        rf"|({'|'.join(ops)})"
         r"|([(\[{])"
         r"|([)\]}])"
         r")?"
@@ -447,6 +473,8 @@ def _fast_token_pattern(rules: TokenizerRules) -> re.Pattern[str]:
 
 class _Scanner:
     """State of one tokenizer run (CPython's ``tok_state``)."""
+
+    __slots__ = ("text", "n", "rules", "lineno", "line_start", "tabsize", "final_newline")
 
     def __init__(self, text: str, rules: TokenizerRules) -> None:
         self.text = text
@@ -558,18 +586,17 @@ def tokenize(text: str, rules: TokenizerRules, *, final_newline: bool = True) ->
                         yield (DEDENT, "", sline, 0 if at_eof else cl, eline, p, p, at_eof)
                 pos = p
         # again: skip blanks, then one token; the common tokens in one regex match
-        m = fast(text, pos)
-        assert m is not None  # every part of the pattern is optional
-        group = m.lastindex
+        m = fast(text, pos)  # never None: every part of the pattern is optional
+        group = m.lastindex  # type: ignore[union-attr]
         if group is not None:
-            start, pos = m.span(group)
+            start, pos = m.span(group)  # type: ignore[union-attr]
             if group >= _OPEN:
                 level += 1 if group == _OPEN else -1
             started = True
             line = sc.lineno
             yield (_FAST_KINDS[group], text[start:pos], line, start - sc.line_start, line, start, pos, False)
             continue
-        pos = m.end()
+        pos = m.end()  # type: ignore[union-attr]
         if pos >= n:
             # End of input: parsetok turns the first ENDMARKER into NEWLINE + implied DEDENTs.
             eline = sc.lineno - (1 if n == 0 or text[-1] == "\n" else 0) + eof_bump
