@@ -425,6 +425,20 @@ def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
 _STRING_STOPS = _string_end_patterns()
 
 
+def _whole_string_patterns() -> dict[tuple[str, bool], re.Pattern[str]]:
+    """A closed literal from its opening quote, read as :func:`_scan_string` reads it: a backslash
+    takes the next character whatever it is, a line end closes no single-quoted literal (it is an
+    error there), and the first run of ``size`` unescaped quotes closes the literal."""
+    out = {}
+    for q in "'\"":
+        out[(q, False)] = re.compile(f"{q}(?:[^{q}\\\\\n]++|\\\\.)*+{q}", re.DOTALL)
+        out[(q, True)] = re.compile(f"{q * 3}(?:[^{q}\\\\]++|\\\\.|{q}(?!{q * 2}))*+{q * 3}", re.DOTALL)
+    return out
+
+
+_WHOLE_STRINGS = _whole_string_patterns()
+
+
 _FAST_KINDS = ("", NAME, OP, NUMBER, OP, OP)
 _OPEN = 4  # group numbers of _fast_token_pattern: 1 name, 2 operator, 3 number, 4 opening, 5 closing
 #: Characters that are an operator token by themselves (``.`` is handled apart: ``.5`` is a number).
@@ -733,6 +747,11 @@ def _scan_string(sc: _Scanner, start: int, quote_pos: int) -> int:
     p = quote_pos + size
     if not triple and text.startswith(q * 2, quote_pos):
         return quote_pos + 2  # empty string
+    whole = _WHOLE_STRINGS[(q, triple)].match(text, quote_pos)
+    if whole is not None:  # the common case, in one match; an unclosed literal takes the loop below
+        p = whole.end()
+        sc.lines_in(quote_pos, p)
+        return p
     pattern = _STRING_STOPS[(q, triple)]
     eq = 0
     py2 = sc.rules.file_reader
