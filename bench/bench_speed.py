@@ -215,9 +215,7 @@ def measure(args: argparse.Namespace) -> None:
     if args.parser_only:
         ratios = parser_throughput(packages, args.repeat, py27)
         print(f"\n== targets (load average {os.getloadavg()[0]:.2f} at the end)")
-        for grammar, ratio in ratios.items():
-            print(f"parser {grammar}: {ratio:.2f}x compile() of the same bytes (target <= 3): "
-                  f"{'met' if ratio <= 3 else 'NOT met'}")
+        print_parser_targets(ratios)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         return
@@ -270,9 +268,7 @@ def measure(args: argparse.Namespace) -> None:
         cold, warm, _ = rows[name]
         print(f"{name}: cold validate {cold[0]:.3f} s wall (target < 0.25): {'met' if cold[0] < 0.25 else 'NOT met'}; "
               f"unchanged re-run {warm[0]:.3f} s (target < 0.15): {'met' if warm[0] < 0.15 else 'NOT met'}")
-    for grammar, ratio in ratios.items():
-        print(f"parser {grammar}: {ratio:.2f}x compile() of the same bytes (target <= 3): "
-              f"{'met' if ratio <= 3 else 'NOT met'}")
+    print_parser_targets(ratios)
     for name in ("vendored-py27", "vendored-py37"):
         cold1, _, cold2 = rows[name]
         print(f"{name}: cold on 2 cores {cold2[0]:.3f} s vs 1 core {cold1[0]:.3f} s ({cold1[0] / cold2[0]:.2f}x)")
@@ -280,6 +276,17 @@ def measure(args: argparse.Namespace) -> None:
           f"({rates[2] / rates[1]:.2f}x)")
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_parser_targets(ratios: dict[str, float]) -> None:
+    """One line per grammar: the one-core ratio (the target) and, beside it, the two-core one."""
+    for grammar, ratio in ratios.items():
+        if grammar.endswith(" on 2 cores"):
+            continue
+        two = ratios.get(f"{grammar} on 2 cores")
+        beside = f"; the validator's check on two cores: {two:.2f}x" if two is not None else ""
+        print(f"parser {grammar}: {ratio:.2f}x compile() of the same bytes on one core (target <= 3): "
+              f"{'met' if ratio <= 3 else 'NOT met'}{beside}")
 
 
 def py_compile_time(name: str, files: list[Path], workdir: Path, env: dict[str, str], *, cpus: set[int],
@@ -343,6 +350,12 @@ def parser_throughput(packages: dict[str, Path], repeat: int, py27: str | None) 
             label = f"{name:<8} {len(both):>5} {mb:>6.2f}" if index == 0 else f"{'':<8} {'':>5} {'':>6}"
             print(f"{label} {mb / t_parse:>11.2f} {mb / t_comp:>15.2f} {t_parse / t_comp:>6.2f}  "
                   f"Python {sys.version.split()[0]} (files both accept), {what}")
+        if len(os.sched_getaffinity(0)) >= 2:
+            t_two, t_comp = _best_pair(repeat, lambda both=both, python=python: _two_cores(both, python),
+                                       lambda both=both: _each(both, _compile), wall=True)
+            ratios[f"{name} on 2 cores"] = t_two / t_comp
+            print(f"{'':<8} {'':>5} {'':>6} {mb / t_two:>11.2f} {mb / t_comp:>15.2f} {t_two / t_comp:>6.2f}  "
+                  f"the validator's syntax check on two cores (wall), against compile() on one")
         if version == "py27" and py27:
             accepted_27 = [d for d in files if parse(d, python).ok]
             mb27 = sum(map(len, accepted_27)) / 1e6
@@ -370,16 +383,27 @@ def _each(sources: list[bytes], fn, *args) -> None:  # type: ignore[no-untyped-d
         fn(data, *args)
 
 
-def _best_pair(repeat: int, first, second) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Best CPU seconds of ``first()`` and of ``second()``, run alternately ``repeat`` times."""
+def _two_cores(sources: list[bytes], python: tuple[int, int]) -> None:
+    """The syntax check of every source as the validator runs it with two workers (one lane
+    here, one in a forked process; it falls back to one lane on a machine that is busy)."""
+    from modeltemplates.python.parallel import check_sources
+
+    check_sources([(f"m{i}.py", data) for i, data in enumerate(sources)], python, workers=2)
+
+
+def _best_pair(repeat: int, first, second, wall: bool = False) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Best seconds of ``first()`` and of ``second()``, run alternately ``repeat`` times: CPU
+    seconds of this process, or wall seconds for ``first`` when ``wall`` (it uses other processes)."""
+    clock_first = time.perf_counter if wall else time.process_time
     best_first = best_second = float("inf")
     for _ in range(repeat):
-        t0 = time.process_time()
+        t0 = clock_first()
         first()
-        t1 = time.process_time()
-        second()
+        t1 = clock_first()
         t2 = time.process_time()
-        best_first, best_second = min(best_first, t1 - t0), min(best_second, t2 - t1)
+        second()
+        t3 = time.process_time()
+        best_first, best_second = min(best_first, t1 - t0), min(best_second, t3 - t2)
     return best_first, best_second
 
 

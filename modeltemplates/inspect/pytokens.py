@@ -488,7 +488,7 @@ def _fast_token_pattern(rules: TokenizerRules) -> re.Pattern[str]:
 class _Scanner:
     """State of one tokenizer run (CPython's ``tok_state``)."""
 
-    __slots__ = ("text", "n", "rules", "lineno", "line_start", "tabsize", "final_newline")
+    __slots__ = ("final_newline", "line_start", "lineno", "n", "rules", "tabsize", "text")
 
     def __init__(self, text: str, rules: TokenizerRules) -> None:
         self.text = text
