@@ -10,6 +10,7 @@ expression, as CPython does.
 from __future__ import annotations
 
 import codecs
+import keyword
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +34,8 @@ def _split(token: str) -> tuple[str, str]:
 
 def _escape_buffer(body: str, py2: bool) -> tuple[bytes, str | None]:
     """decode_unicode(_with_escapes): non-ASCII characters -> ``\\U`` escapes (UTF-8 checked)."""
+    if body.isascii() and not body.endswith("\\"):
+        return body.encode("ascii"), None  # what the loop below makes of it: the same characters
     out: list[str] = []
     i = 0
     n = len(body)
@@ -341,6 +344,10 @@ class _FString:
         """fstring_compile_expr: parse ``(expr)`` in eval mode with the real parser."""
         if not expr.strip(" \t\n\x0c"):
             self.fail("f-string: empty expression not allowed")
+        if _name_chain(expr):
+            # ``name`` or ``name.attr...``: it parses, and checking it marks the first name used
+            self.ck.use_name(expr.partition(".")[0], self.ctx)
+            return
         from modeltemplates.inspect import pyparse, pytokens
 
         source = pytokens.SourceText("(" + expr + ")", "utf-8", False, None)
@@ -360,3 +367,9 @@ class _FString:
             raise _Found
         if tree is not None:
             self.ck.expr_then(tree[2][0], self.ctx, load=True)
+
+
+def _name_chain(expr: str) -> bool:
+    """Whether ``expr`` is ``name`` or ``name.attr.attr...`` exactly (ASCII, no space, no keyword of
+    any version's grammar), the commonest f-string expression."""
+    return expr.isascii() and all(part.isidentifier() and not keyword.iskeyword(part) for part in expr.split("."))

@@ -70,6 +70,7 @@ _CONSTANTS = frozenset(("None", "True", "False"))
 #: The names ``forbidden`` rejects as assignment targets (without ``full``).
 _FORBIDDEN_3 = frozenset(("__debug__",))
 _FORBIDDEN_27 = frozenset(("None", "__debug__"))
+_FORBIDDEN_3_FULL = frozenset(("__debug__", "None", "True", "False"))
 #: Keywords that sit among an expression's operands (``not x``, ``a if b else c``...).
 _WORDS = frozenset(("if", "else", "not", "and", "or", "in", "is", "lambda", "for", "await", "yield", "from"))
 
@@ -102,7 +103,7 @@ class _Scope:
         self.parent = parent
         self.children: list[_Scope] = []
         self.symbols: dict[str, int] = {}
-        self.directives: dict[str, tuple[int, int]] = {}
+        self.directives: dict[str, tuple[int, Node]] = {}  # the first directive: line, node
         self.generator = False
         self.returns_value = False
         self.coroutine = False
@@ -134,6 +135,12 @@ class _Found(Exception):
     pass
 
 
+def _block(*_: Any) -> None:
+    """Marks a work item ``(_block, (statements, ctx))``: ``walk`` checks the statements of a block
+    (an iterator) one at a time, each fully before the next, without an item per statement."""
+    raise AssertionError("a block is run by walk")
+
+
 def check(
     tree: Node, lang: Language, decoded: SourceText, print_function: bool, filename: str,
     *, future_imports: list[Node] | None = None,
@@ -156,6 +163,9 @@ class _Checker:
         self.lang = lang
         self.py3 = lang.version[0] >= 3
         self.py37 = lang.version >= (3, 7)
+        # the names ``forbidden`` rejects, without and with ``full``
+        self.bad_names = _FORBIDDEN_3 if self.py3 else _FORBIDDEN_27
+        self.bad_names_full = _FORBIDDEN_3_FULL if self.py3 else _FORBIDDEN_27
         self.decoded = decoded
         self.text = decoded.text
         self.print_function = print_function
@@ -164,6 +174,7 @@ class _Checker:
         self.future: set[str] = set()
         self.unicode_literals = False
         self._line_starts: list[int] | None = None
+        self.analysis_needed = False  # a directive or (2.7) an unoptimized function was seen
         self.future_imports: list[Node] | None = None
         # Bound methods made once: the walk schedules them for nearly every node.
         self._expr: Callable[..., None] = self.expr
@@ -255,13 +266,22 @@ class _Checker:
     def walk(self, tree: Node, module: _Scope) -> None:
         stack: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         self.stack = stack
-        ctx = _Ctx(module)
-        for child in reversed(tree[2]):
-            if child[0] not in ("NEWLINE", "ENDMARKER"):
-                stack.append((self._stmt, (child, ctx)))
+        body = [child for child in tree[2] if child[0] not in ("NEWLINE", "ENDMARKER")]
+        stack.append((_block, (iter(body), _Ctx(module))))
+        stmt = self.stmt
+        pop = stack.pop
+        push = stack.append
         while stack:
-            func, args = stack.pop()
-            func(*args)
+            task = pop()
+            func = task[0]
+            if func is _block:  # the next statement of a block, the block staying scheduled
+                statements, ctx = task[1]
+                node = next(statements, None)
+                if node is not None:
+                    push(task)
+                    stmt(node, ctx)
+            else:
+                func(*task[1])
 
     def push(self, func: Callable[..., None], *args: Any) -> None:
         self.stack.append((func, args))
@@ -270,11 +290,25 @@ class _Checker:
         """Schedule ``items`` to run in the given order."""
         self.stack.extend(reversed(items))
 
+    def push_run(self, items: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
+        """``push_all(items)`` and, unless it is a block or a statement, run the first item at once
+        (it would be the next item the walk runs). Only statement handlers call this: the items
+        they make never lead back to one."""
+        if not items:
+            return
+        func, args = items[0]
+        if func is _block or func is self._stmt:
+            self.stack.extend(reversed(items))
+            return
+        self.stack.extend(items[:0:-1])
+        func(*args)
+
     # ------------------------------------------------------------ statements
 
     def suite(self, node: Node, ctx: _Ctx) -> list[tuple[Callable[..., None], tuple[Any, ...]]]:
-        if node[0] == "suite":
-            return [(self._stmt, (c, ctx)) for c in node[2] if c[0] not in ("NEWLINE", "INDENT", "DEDENT")]
+        """The work item(s) checking a block: one (``_block``) that ``walk`` runs once a statement."""
+        if node[0] == "suite":  # NEWLINE INDENT stmt+ DEDENT
+            return [(_block, (iter(node[2][2:-1]), ctx))]
         return [(self._stmt, (node, ctx))]
 
     def stmt(self, node: Node, ctx: _Ctx) -> None:
@@ -351,19 +385,20 @@ class _Checker:
         self.expr(node[2][1], ctx)  # scheduled, it would be the next item the walk runs
 
     def s_raise_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
+        self.push_run([(self._expr, (c, ctx)) for c in node[2][1::2]])
 
     def s_assert_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
+        self.push_run([(self._expr, (c, ctx)) for c in node[2][1::2]])
 
     def s_print_stmt(self, node: Node, ctx: _Ctx) -> None:
-        self.push_all([(self._expr, (c, ctx)) for c in node[2][1:] if c[0] != "OP"])
+        self.push_run([(self._expr, (c, ctx)) for c in node[2][1:] if c[0] != "OP"])
 
     def s_exec_stmt(self, node: Node, ctx: _Ctx) -> None:
         if len(node[2]) == 2 and ctx.scope.kind != "module":
             ctx.scope.unoptimized |= 2
+            self.analysis_needed = True
             ctx.scope.opt_line = ctx.scope.opt_line or node[3]
-        self.push_all([(self._expr, (c, ctx)) for c in node[2][1::2]])
+        self.push_run([(self._expr, (c, ctx)) for c in node[2][1::2]])
 
     def s_del_stmt(self, node: Node, ctx: _Ctx) -> None:
         target = node[2][1]
@@ -393,7 +428,8 @@ class _Checker:
                     msg = f"name '{name}' is assigned to before {word} declaration"
                 self.error(_SYMTABLE, msg, node, with_text=False)
             scope.symbols[name] = cur | flag
-            scope.directives.setdefault(name, (node[3], self.byte_col(node) if self.py3 else 0))
+            scope.directives.setdefault(name, (node[3], node))
+        self.analysis_needed = True
 
     def s_import_name(self, node: Node, ctx: _Ctx) -> None:
         names = node[2][1]
@@ -401,12 +437,14 @@ class _Checker:
         for item in items:
             if item[0] == "dotted_as_name":
                 bound = item[2][2]
-                self.forbidden(bound, bound, ctx)
+                if bound[1] in self.bad_names:  # ``forbidden`` faults nothing else
+                    self.forbidden(bound, bound, ctx)
                 self.bind(bound[1], DEF_IMPORT, ctx)
             elif item[0] == "dotted_name":
                 self.bind(item[2][0][1], DEF_IMPORT, ctx)
             else:
-                self.forbidden(item, item, ctx)
+                if item[1] in self.bad_names:  # ``forbidden`` faults nothing else
+                    self.forbidden(item, item, ctx)
                 self.bind(item[1], DEF_IMPORT, ctx)
 
     def s_import_from(self, node: Node, ctx: _Ctx) -> None:
@@ -426,6 +464,7 @@ class _Checker:
                 self.set_offset(_SYMTABLE, self.scope_col(s))
             elif not self.py3 and ctx.scope.kind != "module":
                 ctx.scope.unoptimized |= 1
+                self.analysis_needed = True
                 ctx.scope.opt_line = ctx.scope.opt_line or node[3]
             return
         names = rest[1] if rest[0][0] == "OP" else rest[0]
@@ -443,13 +482,12 @@ class _Checker:
         for item in items:
             if item[0] == "import_as_name":
                 bound = item[2][2]
-                if not self.py3:
-                    self.forbidden(bound, bound, ctx)
-                else:
+                if bound[1] in self.bad_names:  # ``forbidden`` faults nothing else
                     self.forbidden(bound, bound, ctx)
                 self.bind(bound[1], DEF_IMPORT, ctx)
             else:
-                self.forbidden(item, item, ctx)
+                if item[1] in self.bad_names:  # ``forbidden`` faults nothing else
+                    self.forbidden(item, item, ctx)
                 self.bind(item[1], DEF_IMPORT, ctx)
 
     def s_expr_stmt(self, node: Node, ctx: _Ctx) -> None:
@@ -484,7 +522,7 @@ class _Checker:
                 break
             items.append((self._assign_target, (target, ctx)))
         self.load(kids[-1], ctx, items)
-        self.push_all(items)
+        self.push_run(items)
 
     def simple_target(self, target: Node, ctx: _Ctx) -> bool:
         """Check a name or a dotted attribute (``a.b.c``) as the single target of an assignment or
@@ -501,7 +539,8 @@ class _Checker:
             name = target[1]
             if name == "yield" or (self.py3 and name in _CONSTANTS):
                 return False
-            self.forbidden(target, target, ctx)
+            if target[1] in self.bad_names:  # ``forbidden`` faults nothing else
+                self.forbidden(target, target, ctx)
             symbols = ctx.scope.symbols
             symbols[name] = symbols.get(name, 0) | DEF_LOCAL
             return True
@@ -515,7 +554,8 @@ class _Checker:
             if k[0] != "trailer" or k[2][0][1] != ".":
                 return False
         self.use_name(base[1], ctx)
-        self.forbidden(kids[-1][2][1], target, ctx, full=True)
+        if kids[-1][2][1][1] in self.bad_names_full:  # ``forbidden`` faults nothing else
+            self.forbidden(kids[-1][2][1], target, ctx, full=True)
         return True
 
     def use_name(self, name: str, ctx: _Ctx) -> None:
@@ -613,29 +653,29 @@ class _Checker:
             else:
                 items.extend(self.suite(kids[i + 2], ctx))
                 i += 3
-        self.push_all(items)
+        self.push_run(items)
 
     def s_while_stmt(self, node: Node, ctx: _Ctx) -> None:
         kids = node[2]
-        inner = attrs.evolve(ctx, loop=True, finally_=False)
+        inner = _Ctx(ctx.scope, loop=True, finally_=False, in_async=ctx.in_async)
         items = [(self._expr, (kids[1], ctx))]
         items.extend(self.suite(kids[3], inner))
         if len(kids) == 7:
             items.extend(self.suite(kids[6], ctx))
-        self.push_all(items)
+        self.push_run(items)
 
     def s_for_stmt(self, node: Node, ctx: _Ctx, is_async: bool = False) -> None:
         kids = node[2]
         if is_async and not ctx.in_async:
             self.error(_COMPILE, "'async for' outside async function", node)
-        inner = attrs.evolve(ctx, loop=True, finally_=False)
+        inner = _Ctx(ctx.scope, loop=True, finally_=False, in_async=ctx.in_async)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if len(kids) == 9:
             items.extend(self.suite(kids[8], ctx))  # ast.c builds the else-suite first
         items.append((self.for_target, (kids[1], ctx)))
         self.load(kids[3], ctx, items)
         items.extend(self.suite(kids[5], inner))
-        self.push_all(items)
+        self.push_run(items)
 
     def for_target(self, target: Node, ctx: _Ctx) -> None:
         items = target[2][::2] if target[0] == "exprlist" else [target]
@@ -660,7 +700,7 @@ class _Checker:
                 items.extend(self.suite(kids[i + 2], ctx))
                 i += 3
             else:  # finally
-                fin = attrs.evolve(ctx, finally_=True)
+                fin = _Ctx(ctx.scope, loop=ctx.loop, finally_=True, in_async=ctx.in_async)
                 items.extend(self.suite(kids[i + 2], fin))
                 i += 3
         for j, h in enumerate(handlers[:-1]):
@@ -668,7 +708,7 @@ class _Checker:
                 items.append((self.compile_error_at, ("default 'except:' must be last", h)))
                 break
             del j
-        self.push_all(items)
+        self.push_run(items)
 
     def compile_error_at(self, message: str, node: Node) -> None:
         self.error(_COMPILE, message, node)
@@ -694,8 +734,8 @@ class _Checker:
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         for item in kids[1:-2:2]:
             items.append((self.with_item, (item, ctx)))
-        items.extend(self.suite(kids[-1], attrs.evolve(ctx, finally_=False)))
-        self.push_all(items)
+        items.extend(self.suite(kids[-1], _Ctx(ctx.scope, loop=ctx.loop, finally_=False, in_async=ctx.in_async)))
+        self.push_run(items)
 
     def with_item(self, item: Node, ctx: _Ctx) -> None:
         if item[0] != "with_item":
@@ -738,7 +778,8 @@ class _Checker:
     def s_funcdef(self, node: Node, ctx: _Ctx, is_async: bool = False, outer: Node | None = None) -> None:
         kids = node[2]
         name = kids[1]
-        self.forbidden(name, name, ctx)
+        if name[1] in self.bad_names:  # ``forbidden`` faults nothing else
+            self.forbidden(name, name, ctx)
         self.bind(name[1], DEF_LOCAL, ctx)
         params = kids[2]
         body = kids[-1]
@@ -750,12 +791,13 @@ class _Checker:
         if returns is not None:
             self.load(returns, ctx, items)
         items.extend(self.suite(body, inner))
-        self.push_all(items)
+        self.push_run(items)
 
     def s_classdef(self, node: Node, ctx: _Ctx) -> None:
         kids = node[2]
         name = kids[1]
-        self.forbidden(name, name, ctx)
+        if name[1] in self.bad_names:  # ``forbidden`` faults nothing else
+            self.forbidden(name, name, ctx)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if len(kids) == 7:
             if self.py3:
@@ -851,7 +893,7 @@ class _Checker:
                     loads.append((self._expr, (ch[2][2], ctx)))
             i += 3 if has_default else 1
         leaves = [name_node if name_node[0] == "NAME" else name_node[2][0] for name_node in names]
-        bad = _FORBIDDEN_3 if py3 else _FORBIDDEN_27
+        bad = self.bad_names
         for leaf in leaves:
             if leaf[1] in bad:  # ``forbidden`` faults nothing else
                 self.forbidden(leaf, leaf if py3 else node, ctx)
@@ -1049,7 +1091,7 @@ class _Checker:
             items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
             if t in {"atom_expr", "power"}:
                 kids = node[2]
-                if _await_keyword(kids):
+                if kids[0][1] == "await" and _await_keyword(kids):
                     self.check_await(node, ctx)
                     kids = kids[1:]
                 for k in kids:
@@ -1208,10 +1250,10 @@ class _Checker:
         t = node[0]
         if t == "NAME":
             name = node[1]
-            if not (self.py3 and name in ("None", "True", "False")):
+            if not (self.py3 and name in _CONSTANTS):
                 symbols = ctx.scope.symbols
                 symbols[name] = symbols.get(name, 0) | USE
-        elif t != "NUMBER":
+        elif t != "NUMBER" and not (t == "STRING" and _plain_string(node[1])):
             items.append((self._expr, (node, ctx)))
 
     def check_await(self, node: Node, ctx: _Ctx) -> None:
@@ -1279,6 +1321,7 @@ class _Checker:
         args = arglist[2] if arglist[0] == "arglist" else [arglist]
         nch = len(args)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        constants = _CONSTANTS if self.py3 else ()  # what ``kind`` does not call a Name
         if self.py3:
             if not self.py37:
                 # 3.6's ast_for_call counts arguments (a trailing comma and class bases are fine);
@@ -1320,12 +1363,13 @@ class _Checker:
                     items.append((self._genexp, (a, ctx)))
                 else:
                     key = a[2][0]
-                    kind = self.kind(key)
+                    kind = "Name" if key[0] == "NAME" and key[1] not in constants else self.kind(key)
                     if kind == "Lambda":
                         self.error(_AST, "lambda cannot contain assignment", key)
                     elif kind != "Name":
                         self.error(_AST, "keyword can't be an expression", key)
-                    self.forbidden(key, a, ctx, full=True)
+                    if key[1] in self.bad_names_full:  # ``forbidden`` faults nothing else
+                        self.forbidden(key, a, ctx, full=True)
                     if key[1] in keywords:
                         self.error(_AST, "keyword argument repeated", key)
                     keywords.add(key[1])
@@ -1374,12 +1418,13 @@ class _Checker:
                     items.append((self._genexp, (a, ctx)))
                 else:
                     key = a[2][0]
-                    kind = self.kind(key)
+                    kind = "Name" if key[0] == "NAME" and key[1] not in constants else self.kind(key)
                     if kind == "Lambda":
                         self.error(_AST, "lambda cannot contain assignment", key)
                     elif kind != "Name":
                         self.error(_AST, "keyword can't be an expression", key)
-                    self.forbidden(key, key, ctx)
+                    if key[1] in self.bad_names:  # ``forbidden`` faults nothing else
+                        self.forbidden(key, key, ctx)
                     if key[1] in keywords:
                         self.error(_AST, "keyword argument repeated", key)
                     keywords.add(key[1])
@@ -1498,7 +1543,12 @@ class _Checker:
 
     def analyze(self, module: _Scope) -> None:
         """symtable.c's analysis pass: nonlocal bindings, free variables, 2.7's unoptimized
-        functions. Iterative: every scope is analysed with the names its enclosing functions bind."""
+        functions. Iterative: every scope is analysed with the names its enclosing functions bind.
+
+        Each error it reports needs a ``global``/``nonlocal`` statement or (2.7) an unoptimized
+        function: without one (``analysis_needed``) there is nothing to look at."""
+        if not self.analysis_needed:
+            return
         order: list[tuple[_Scope, frozenset[str] | None]] = []
         work: list[tuple[_Scope, frozenset[str] | None]] = [(module, None)]
         while work:
@@ -1556,7 +1606,11 @@ class _Checker:
                 return
 
     def directive_error(self, scope: _Scope, name: str, message: str) -> None:
-        line, col = scope.directives.get(name) or (scope.line, self.scope_col(scope))
+        found = scope.directives.get(name)
+        if found is not None:
+            line, col = found[0], self.byte_col(found[1]) if self.py3 else 0
+        else:
+            line, col = scope.line, self.scope_col(scope)
         self.error(_ANALYZE, message, None, line=line, offset="none", with_text=False)
         self.set_offset(_ANALYZE, col)
 
@@ -1623,7 +1677,10 @@ def _plain_string(text: str) -> int:
 
 
 def _has_comp(node: Node) -> bool:
-    return any(k[0] in _COMP_FOR for k in node[2])
+    for k in node[2]:  # noqa: SIM110 (no generator per call: this runs for every display)
+        if k[0] in _COMP_FOR:
+            return True
+    return False
 
 
 def _comp_chain(comp: Node) -> list[tuple[Node, bool]]:
