@@ -242,6 +242,21 @@ def test_version_specific_syntax(src: str, ok27: bool, ok37: bool) -> None:
         ("def f():\n    print 'a',\n", PY37,
          "Missing parentheses in call to 'print'. Did you mean print('a', end=\" \")?", 2, 13),
         ("if x: print x\n", PY37, "Missing parentheses in call to 'print'. Did you mean print(x)?", 1, 13),
+        # the checks' shortcuts for simple targets, plain strings and f-string names (what CPython
+        # 2.7.18 / 3.7.16 say)
+        ("x = object()\nx.__debug__ = 1\n", PY27, "cannot assign to __debug__", 2, None),
+        ("x = object()\nx.__debug__ = 1\n", PY37, "assignment to keyword", 2, 0),
+        ("obj.a.None += 1\n", PY27, "cannot assign to None", 1, None),
+        ("y = 0\n__debug__ += 1\n", PY27, "cannot assign to __debug__", 2, None),
+        ("y = 0\n__debug__ += 1\n", PY37, "assignment to keyword", 2, 0),
+        ("def f():\n    print(f\"{y}\")\n    global y\n", PY37,
+         "name 'y' is used prior to global declaration", 3, 4),
+        ("def f():\n    print(f\"{y.real}\")\n    global y\n", PY37,
+         "name 'y' is used prior to global declaration", 3, 4),
+        ("x = 1\ny = f\"{x.if}\"\n", PY37, "invalid syntax", 1, 5),
+        ("def f():\n    x = 1\n    def g():\n        nonlocal x\n        return f\"{x.real} {x}{_y1!r:>{x}}\"\n"
+         "    return g\n", PY37, None, None, None),
+        ("x = f\"a\\n{1}\\t\\\\\" + \"b\\x41\" + r\"\\d\" + b'c'\n", PY37, None, None, None),
     ],
 )
 def test_post_parse_checks(src: str, version: tuple[int, int], message: str | None, line: int | None,
