@@ -361,7 +361,7 @@ class _Driver:
                     else:
                         return None, self._syntax_error(tok, _expected(self.lang.version, -1 - code),
                                                         _context(values))
-                new_top, outer, push, npush, need, _, then_pop = act
+                new_top, outer, push, need, then_pop = act
                 if len(states) > shallow and _depth(states, data.frames) + need > MAXSTACK:
                     return None, self._overflow(tok)
                 if outer < 0:
@@ -370,12 +370,9 @@ class _Driver:
                     states[-1] = outer
                     states.append(new_top)
                     bases.append(bases[-1])
-                if npush:
-                    states += push
-                    nv = len(values)
-                    bases.append(nv)
-                    if npush == 2:
-                        bases.append(nv)
+                if push >= 0:
+                    states.append(push)
+                    bases.append(len(values))
                 values.append((tok[0], value, (), tok[2], tok[3] + 1))
                 while then_pop:  # pop frames that can take nothing more
                     top = states[-1]
@@ -562,7 +559,7 @@ def _driver_data(version: tuple[int, int]) -> _DriverData:
     special.discard(-1)
     pops = tuple(-1 - arg if code == ERROR else 0 if code == POP else arg for code, arg in t.defaults)
     frames = (1,) * t.nstates + tuple(len(run) for run in t.runs)
-    most_needed = max((act[4] for row in t.rows for act in row.values()), default=0)
+    most_needed = max((act[3] for row in t.rows for act in row.values()), default=0)
     return _DriverData(
         by_value=by_value, by_kind={**g.tokens, "OP": None}, special=frozenset(special), ne=ne_label,
         print=print_label, name=g.tokens["NAME"], async_=async_labels, pops=pops,

@@ -377,20 +377,23 @@ class DriverTables:
     """A :class:`Grammar`'s accelerators recast so a driver does one lookup per stack decision.
 
     Stack entries are ids: ``0 <= id < nstates`` is a real parser frame in DFA state ``id`` (one
-    number per (nonterminal, state)); a larger id is a *run*: several frames pushed together by a
-    chain that have not been given a token of their own yet (``runs[id - nstates]`` lists their
-    states, outermost first). A run stands for exactly those frames of ``Parser/parser.c``: it is
-    as deep (``depth`` counts its frames), pops the same way and errs on the same token; it only
-    saves making each of them a list entry and a dict lookup when they pop one by one.
+    number per (nonterminal, state)); a larger id is a *run*: several frames pushed together by one
+    chain, none of which has a second child yet (the innermost holds the token the chain was pushed
+    for, each other one the frame inside it; ``runs[id - nstates]`` lists their states, outermost
+    first). A run stands for exactly those frames of ``Parser/parser.c``: it is as deep (it counts
+    its frames towards ``MAXSTACK``), pops the same way and errs on the same token; it only saves
+    making each of them a list entry and a dict lookup when they pop one by one (most frames of an
+    expression pop with their one child: ``x`` in ``x = 1`` is an ``atom_expr`` inside a ``power``
+    inside ... inside an ``expr_stmt``).
 
     ``rows[id].get(label)``, when the top entry takes ``label``, is the shift
-    ``(top, outer, push, npush, need, net, then_pop)``: the top entry becomes the real state
-    ``top``, with the run ``outer`` (-1: none) below it on the same values base when the top was a
-    run that only its outer frames survive; then the ``npush`` ids ``push`` go on the stack (base:
-    the next value) and the token is shifted. Frames of the chain that would pop right after the
-    shift (they are accept-only) are never pushed. Before, CPython's ``s_push`` check: the stack
-    overflows if ``depth + need > MAXSTACK``; after, ``depth += net``. ``then_pop``: the new top
-    is accept-only.
+    ``(top, outer, push, need, then_pop)``: the top entry becomes the real state ``top``, with the
+    run ``outer`` (-1: none) below it on the same values base when the top was a run that only its
+    outer frames survive; then the entry ``push`` (-1: none; a real frame or a run) goes on the
+    stack (base: the next value) and the token is shifted. Frames of the chain that would pop
+    right after the shift (they are accept-only) are never pushed. ``need``: CPython's ``s_push``
+    check, the stack overflows if its depth in frames plus ``need`` exceeds ``MAXSTACK``.
+    ``then_pop``: the new top is accept-only.
 
     Otherwise ``defaults[id]`` says: ``(POP, 1)`` a real frame is complete (accepting state, no arc
     for the label): pop it; ``(POP_RUN, n)`` a run of ``n`` frames is complete: pop it;
@@ -444,14 +447,15 @@ def driver_tables(g: Grammar) -> DriverTables:
         below = frames(outer)
         outer_id = below[0] if below else -1
         if sub < 0:
-            return (top, outer_id, (), 0, -popped, -popped, accept_only[top])
+            return (top, outer_id, -1, -popped, accept_only[top])
         chain = tuple(state_base[nt] + st for nt, st in g.chains[sub][label])
         keep = len(chain)
         while keep and accept_only[chain[keep - 1]]:
             keep -= 1
-        push = (*frames(chain[: keep - 1]), chain[keep - 1]) if keep else ()
-        then_pop = accept_only[push[-1]] if push else accept_only[top]
-        return (top, outer_id, push, len(push), len(chain) - popped, keep - popped, then_pop)
+        if not keep:
+            return (top, outer_id, -1, len(chain) - popped, accept_only[top])
+        # the innermost frame kept is not accept-only, so nothing pops after the shift
+        return (top, outer_id, frames(chain[:keep])[0], len(chain) - popped, False)
 
     rows: list[dict[int, tuple[Any, ...]]] = []
     defaults: list[tuple[Any, ...]] = []
