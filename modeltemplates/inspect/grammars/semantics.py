@@ -127,7 +127,8 @@ class _Ctx:
 
 #: Methods the walk schedules for nearly every node: ``_Checker`` keeps them bound as ``_<name>``.
 _SCHEDULED = (
-    "expr", "trailer", "stmt", "small", "subscripts", "genexp", "assign_target", "comp_target", "scan_only",
+    "expr", "call_args", "arguments", "trailer", "stmt", "small", "subscripts", "genexp", "assign_target",
+    "comp_target", "scan_only",
 )
 
 
@@ -179,6 +180,8 @@ class _Checker:
         # Bound methods made once: the walk schedules them for nearly every node.
         self._expr: Callable[..., None] = self.expr
         self._trailer: Callable[..., None] = self.trailer
+        self._call_args: Callable[..., None] = self.call_args
+        self._arguments: Callable[..., None] = self.arguments
         self._stmt: Callable[..., None] = self.stmt
         self._small: Callable[..., None] = self.small
         self._subscripts: Callable[..., None] = self.subscripts
@@ -525,14 +528,14 @@ class _Checker:
         self.push_run(items)
 
     def simple_target(self, target: Node, ctx: _Ctx) -> bool:
-        """Check a name or a dotted attribute (``a.b.c``) as the single target of an assignment or
-        an augmented assignment and return True; return False, having done nothing, for any other
-        target.
+        """Check a name or a dotted attribute (``a.b.c``) as a target (of an assignment, an
+        augmented assignment, a ``for``, a comprehension's ``for``) and return True; return False,
+        having done nothing, for any other target.
 
-        For such a target this is all that ``assign_target`` (``expr_then``, ``set_context``,
-        ``starred_targets``) and the augmented path of ``s_expr_stmt`` do, in the same order.
-        Marking the names before the value's (``load`` does those first) reorders nothing but
-        the entries of the symbol table (see ``load``).
+        For such a target this is all that ``expr_then``, ``set_context`` and ``starred_targets``
+        do (``assign_target``, ``for_target``, the augmented path of ``s_expr_stmt``), in the same
+        order. In ``s_expr_stmt`` it runs before the value's names are marked (``load`` does those
+        first), which reorders nothing but the entries of the symbol table (see ``load``).
         """
         t = target[0]
         if t == "NAME":
@@ -568,6 +571,8 @@ class _Checker:
         self.error(_AST, message, node)
 
     def assign_target(self, target: Node, ctx: _Ctx) -> None:
+        if self.simple_target(target, ctx):
+            return
         self.expr_then(target, ctx)
         self.set_context(target, "store", target, ctx, visit=False)
         self.starred_targets(target)
@@ -679,10 +684,14 @@ class _Checker:
 
     def for_target(self, target: Node, ctx: _Ctx) -> None:
         items = target[2][::2] if target[0] == "exprlist" else [target]
+        simple = True
         for item in items:
-            self.expr_then(item, ctx)
-            self.set_context(item, "store", item, ctx, visit=False)
-        self.starred_targets(target)
+            if not self.simple_target(item, ctx):
+                self.expr_then(item, ctx)
+                self.set_context(item, "store", item, ctx, visit=False)
+                simple = False
+        if not simple:  # names and attributes only: starred_targets finds nothing
+            self.starred_targets(target)
 
     def s_try_stmt(self, node: Node, ctx: _Ctx) -> None:
         kids = node[2]
@@ -787,7 +796,7 @@ class _Checker:
         scope = _Scope("function", name[1], (outer or node)[3], outer or node, ctx.scope)
         scope.coroutine = is_async
         inner = _Ctx(scope, in_async=is_async)
-        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self.arguments, (params, ctx, scope))]
+        items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._arguments, (params, ctx, scope))]
         if returns is not None:
             self.load(returns, ctx, items)
         items.extend(self.suite(body, inner))
@@ -1101,7 +1110,7 @@ class _Checker:
                         opener = tk[0][1]
                         if opener == "(":
                             if len(tk) == 3:
-                                items.append((self.call_args, (tk[1], ctx, True)))
+                                items.append((self._call_args, (tk[1], ctx, True)))
                         elif opener == "[":
                             items.append((self._subscripts, (tk[1], ctx)))
                         # an attribute name checks nothing
@@ -1183,7 +1192,7 @@ class _Checker:
                 scope = _Scope("lambda", "lambda", node[3], node, ctx.scope)
                 inner_ctx = _Ctx(scope)
                 if len(kids) == 4:
-                    items.append((self.arguments, (kids[1], ctx, scope)))
+                    items.append((self._arguments, (kids[1], ctx, scope)))
                 self.load(kids[-1], inner_ctx, items)
             elif t == "yield_expr":
                 self.yield_expr(node, ctx)
@@ -1312,15 +1321,25 @@ class _Checker:
     def call_args(self, arglist: Node, ctx: _Ctx, allowgen: bool) -> None:
         """ast_for_call: argument order, keywords, generator arguments."""
         t = arglist[0]
-        if t not in {"arglist", "argument"}:  # one positional argument: nothing to check here
-            if t == "NAME":
-                self.use_name(arglist[1], ctx)
-            elif t != "NUMBER":
-                self.stack.append((self._expr, (arglist, ctx)))
-            return
-        args = arglist[2] if arglist[0] == "arglist" else [arglist]
-        nch = len(args)
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        if t not in {"arglist", "argument"}:  # one positional argument: nothing to check here
+            self.load(arglist, ctx, items)
+            self.stack.extend(items)
+            return
+        args = arglist[2] if t == "arglist" else [arglist]
+        if t == "arglist":
+            for a in args:
+                if a[0] == "argument" or (a[0] == "OP" and a[1] != ","):
+                    break
+            else:
+                # positional arguments only: nothing to check here either, but 2.7's count
+                positional = args[::2]
+                if self.py3 or len(positional) <= 255:
+                    for a in positional:
+                        self.load(a, ctx, items)
+                    self.push_all(items)
+                    return
+        nch = len(args)
         constants = _CONSTANTS if self.py3 else ()  # what ``kind`` does not call a Name
         if self.py3:
             if not self.py37:
@@ -1474,10 +1493,14 @@ class _Checker:
 
     def comp_target(self, target: Node, ctx: _Ctx) -> None:
         items = target[2][::2] if target[0] == "exprlist" else [target]
+        simple = True
         for item in items:
-            self.expr_then(item, ctx)
-            self.set_context(item, "store", item, ctx, visit=False)
-        self.starred_targets(target)
+            if not self.simple_target(item, ctx):
+                self.expr_then(item, ctx)
+                self.set_context(item, "store", item, ctx, visit=False)
+                simple = False
+        if not simple:  # names and attributes only: starred_targets finds nothing
+            self.starred_targets(target)
 
     # ------------------------------------------------------------ string literals
 
