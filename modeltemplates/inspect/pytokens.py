@@ -603,12 +603,14 @@ def tokenize(text: str, rules: TokenizerRules, *, final_newline: bool = True) ->
         m = fast(text, pos)  # never None: every part of the pattern is optional
         group = m.lastindex  # type: ignore[union-attr]
         if group is not None:
-            start, pos = m.span(group)  # type: ignore[union-attr]
+            value = m[group]  # type: ignore[index]
+            pos = m.end()  # type: ignore[union-attr]  # the token ends the match (lookaheads take nothing)
+            start = pos - len(value)
             if group >= _OPEN:
                 level += 1 if group == _OPEN else -1
             started = True
             line = sc.lineno
-            yield (_FAST_KINDS[group], text[start:pos], line, start - sc.line_start, line, start, pos, False)
+            yield (_FAST_KINDS[group], value, line, start - sc.line_start, line, start, pos, False)
             continue
         pos = m.end()  # type: ignore[union-attr]
         if pos >= n:
