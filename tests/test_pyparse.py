@@ -426,6 +426,28 @@ def test_the_garbage_collector_is_never_touched(monkeypatch: pytest.MonkeyPatch)
     assert calls == []
 
 
+def test_a_parse_leaves_no_cyclic_garbage() -> None:
+    """The checks' scopes link both ways; they are unlinked when done, so a parse's memory is freed
+    at once rather than by the cyclic collector (whose work grows with what it must find)."""
+    import gc
+
+    source = (b"def f(a, *b, **c):\n    def g():\n        nonlocal a\n        return [x for x in a]\n"
+              b"    class C:\n        y = lambda: a\n    return g, {k: v for k, v in c.items()}\n")
+    parse(source, PY37)  # warm up: first-use caches are not garbage
+    parse(source.replace(b"nonlocal", b"global"), PY27)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        assert parse(source, PY37).ok
+        assert parse(source.replace(b"nonlocal", b"global"), PY27).ok
+        assert parse(b"def f():\n    return 1\n    yield 2\n", PY27).error is not None
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @pytest.mark.timeout(60)  # a hang guard, not a speed target
 def test_very_deep_nesting_is_bounded() -> None:
     for version in (PY27, PY37):

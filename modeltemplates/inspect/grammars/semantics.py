@@ -191,9 +191,16 @@ class _Checker:
         self._scan_only: Callable[..., None] = self.scan_only
 
     def release(self) -> None:
-        """Drop the bound methods kept on ``self`` (a reference cycle) once the checks are done."""
+        """Drop the reference cycles once the checks are done: the bound methods kept on ``self``
+        and the blocks' links to their children (each child links its parent), so that all of it
+        is freed at once instead of waiting for the cyclic garbage collector."""
         for name in _SCHEDULED:
             self.__dict__.pop("_" + name, None)
+        scopes = [self.module] if "module" in self.__dict__ else []
+        while scopes:
+            scope = scopes.pop()
+            scopes.extend(scope.children)
+            scope.children = []
 
     # ------------------------------------------------------------ bookkeeping
 
