@@ -257,6 +257,9 @@ def test_version_specific_syntax(src: str, ok27: bool, ok37: bool) -> None:
         ("def f():\n    x = 1\n    def g():\n        nonlocal x\n        return f\"{x.real} {x}{_y1!r:>{x}}\"\n"
          "    return g\n", PY37, None, None, None),
         ("x = f\"a\\n{1}\\t\\\\\" + \"b\\x41\" + r\"\\d\" + b'c'\n", PY37, None, None, None),
+        # ``await`` is a plain name in 2.7 and outside ``async def`` in 3.6: ``await ** 2`` is a power
+        ("await = 2\nx = await ** 2\n", PY27, None, None, None),
+        ("def f():\n    return await ** 2\n", (3, 6), None, None, None),
     ],
 )
 def test_post_parse_checks(src: str, version: tuple[int, int], message: str | None, line: int | None,

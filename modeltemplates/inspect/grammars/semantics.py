@@ -1687,9 +1687,13 @@ def _first_leaf(node: Node) -> Node:
 
 
 def _await_keyword(kids: tuple[Node, ...]) -> bool:
-    """Whether an ``atom_expr`` starts with the ``await`` keyword. In 3.6 ``await`` is also a plain
-    name outside ``async def`` (``await(x)``, ``await.attr``): then a trailer follows it, never an atom."""
-    return kids[0][0] == "NAME" and kids[0][1] == "await" and len(kids) > 1 and kids[1][0] != "trailer"
+    """Whether an ``atom_expr`` starts with the ``await`` keyword. In 2.7, and in 3.6 outside
+    ``async def``, ``await`` is a plain name (``await(x)``, ``await.attr``, ``await ** 2``): then a
+    trailer or ``**`` follows it, never an atom."""
+    if kids[0][0] != "NAME" or kids[0][1] != "await" or len(kids) < 2:
+        return False
+    second = kids[1]
+    return second[0] != "trailer" and not (second[0] == "OP" and second[1] == "**")
 
 
 def _plain_string(text: str) -> int:
