@@ -441,6 +441,19 @@ def driver_tables(g: Grammar) -> DriverTables:
             runs.append(seq)
         return (rid,)
 
+    pushes: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def push_of(sub: int, label: int) -> tuple[int, int]:
+        """(the entry entering ``sub`` on ``label`` pushes or -1, the frames CPython pushes)."""
+        found = pushes.get((sub, label))
+        if found is None:
+            chain = tuple(state_base[nt] + st for nt, st in g.chains[sub][label])
+            keep = len(chain)
+            while keep and accept_only[chain[keep - 1]]:
+                keep -= 1
+            found = pushes[(sub, label)] = (frames(chain[:keep])[0] if keep else -1, len(chain))
+        return found
+
     def shift(state: int, label: int, outer: tuple[int, ...], popped: int) -> tuple[Any, ...]:
         sub, nxt = accel[state][label]
         top = state_base[state_nt[state]] + nxt
@@ -448,14 +461,11 @@ def driver_tables(g: Grammar) -> DriverTables:
         outer_id = below[0] if below else -1
         if sub < 0:
             return (top, outer_id, -1, -popped, accept_only[top])
-        chain = tuple(state_base[nt] + st for nt, st in g.chains[sub][label])
-        keep = len(chain)
-        while keep and accept_only[chain[keep - 1]]:
-            keep -= 1
-        if not keep:
-            return (top, outer_id, -1, len(chain) - popped, accept_only[top])
+        push, length = push_of(sub, label)
+        if push < 0:
+            return (top, outer_id, -1, length - popped, accept_only[top])
         # the innermost frame kept is not accept-only, so nothing pops after the shift
-        return (top, outer_id, frames(chain[:keep])[0], len(chain) - popped, False)
+        return (top, outer_id, push, length - popped, False)
 
     rows: list[dict[int, tuple[Any, ...]]] = []
     defaults: list[tuple[Any, ...]] = []
