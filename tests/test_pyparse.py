@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -696,3 +698,22 @@ def test_node_tree_is_made_on_first_use_from_the_plain_tuple_tree() -> None:
     assert all(type(node) is Node for node in tree.iter_nodes())
     failed = parse(b"x = (1,\n  2 3)\n", PY37)
     assert failed.raw_tree is None and failed.tree is None
+
+
+def test_parser_tables_are_the_same_in_every_process() -> None:
+    """The tables are made from sets of NFA states; walked in the order they were made (not by
+    their addresses), every process numbers the states alike."""
+    code = (
+        "import hashlib\n"
+        "from modeltemplates.inspect.grammars import grammar, tables\n"
+        "h = hashlib.sha256()\n"
+        "for v in ((2, 7), (3, 6), (3, 7)):\n"
+        "    t = tables(v)\n"
+        "    h.update(repr((grammar(v).states, t.rows, t.runs, t.defaults, t.accept_only)).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(3)
+    }
+    assert len(digests) == 1

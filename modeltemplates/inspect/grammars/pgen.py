@@ -96,10 +96,13 @@ def _meta_tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _NFAState:
-    __slots__ = ("arcs",)
+    __slots__ = ("arcs", "order")
 
-    def __init__(self) -> None:
+    def __init__(self, order: int) -> None:
         self.arcs: list[tuple[str | None, _NFAState]] = []
+        #: When the reader made it: sets of states are walked in this order, so the DFA's state
+        #: numbers (and the driver tables) are the same in every process.
+        self.order = order
 
 
 class _MetaParser:
@@ -109,6 +112,11 @@ class _MetaParser:
         self.toks = _meta_tokens(text)
         self.pos = 0
         self.depth = 0
+        self.made = 0
+
+    def state(self) -> _NFAState:
+        self.made += 1
+        return _NFAState(self.made)
 
     def peek(self) -> tuple[str, str]:
         kind, value = self.toks[self.pos]
@@ -143,7 +151,7 @@ class _MetaParser:
         a, z = self.alt()
         if self.peek() != ("OP", "|"):
             return a, z
-        start, end = _NFAState(), _NFAState()
+        start, end = self.state(), self.state()
         start.arcs.append((None, a))
         z.arcs.append((None, end))
         while self.peek() == ("OP", "|"):
@@ -191,7 +199,7 @@ class _MetaParser:
             return a, z
         if kind in ("NAME", "STRING"):
             self.pos += 1
-            a, z = _NFAState(), _NFAState()
+            a, z = self.state(), self.state()
             a.arcs.append((value if kind == "NAME" else "'" + value, z))
             return a, z
         raise GrammarError(f"unexpected {kind} {value!r} in a rule")
@@ -210,6 +218,10 @@ def _closure(state: _NFAState, into: set[_NFAState]) -> None:
         todo.extend(nxt for lbl, nxt in s.arcs if lbl is None)
 
 
+def _made_order(state: _NFAState) -> int:
+    return state.order
+
+
 def _make_dfa(start: _NFAState, finish: _NFAState) -> list[tuple[bool, dict[str, int]]]:
     """Subset construction, then merging of equivalent states; state 0 is the start state."""
     first: set[_NFAState] = set()
@@ -220,7 +232,7 @@ def _make_dfa(start: _NFAState, finish: _NFAState) -> list[tuple[bool, dict[str,
     i = 0
     while i < len(sets):
         moves: dict[str, set[_NFAState]] = {}
-        for s in sets[i]:
+        for s in sorted(sets[i], key=_made_order):
             for lbl, nxt in s.arcs:
                 if lbl is not None:
                     _closure(nxt, moves.setdefault(lbl, set()))
