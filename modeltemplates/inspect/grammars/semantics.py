@@ -128,7 +128,7 @@ class _Ctx:
 #: Methods the walk schedules for nearly every node: ``_Checker`` keeps them bound as ``_<name>``.
 _SCHEDULED = (
     "expr", "call_args", "arguments", "trailer", "stmt", "small", "subscripts", "genexp", "assign_target",
-    "comp_target", "scan_only",
+    "loop_target", "scan_only",
 )
 
 
@@ -187,7 +187,7 @@ class _Checker:
         self._subscripts: Callable[..., None] = self.subscripts
         self._genexp: Callable[..., None] = self.genexp
         self._assign_target: Callable[..., None] = self.assign_target
-        self._comp_target: Callable[..., None] = self.comp_target
+        self._loop_target: Callable[..., None] = self.loop_target
         self._scan_only: Callable[..., None] = self.scan_only
 
     def release(self) -> None:
@@ -540,7 +540,7 @@ class _Checker:
         having done nothing, for any other target.
 
         For such a target this is all that ``expr_then``, ``set_context`` and ``starred_targets``
-        do (``assign_target``, ``for_target``, the augmented path of ``s_expr_stmt``), in the same
+        do (``assign_target``, ``loop_target``, the augmented path of ``s_expr_stmt``), in the same
         order. In ``s_expr_stmt`` it runs before the value's names are marked (``load`` does those
         first), which reorders nothing but the entries of the symbol table (see ``load``).
         """
@@ -684,12 +684,13 @@ class _Checker:
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         if len(kids) == 9:
             items.extend(self.suite(kids[8], ctx))  # ast.c builds the else-suite first
-        items.append((self.for_target, (kids[1], ctx)))
+        items.append((self._loop_target, (kids[1], ctx)))
         self.load(kids[3], ctx, items)
         items.extend(self.suite(kids[5], inner))
         self.push_run(items)
 
-    def for_target(self, target: Node, ctx: _Ctx) -> None:
+    def loop_target(self, target: Node, ctx: _Ctx) -> None:
+        """The target of a ``for`` statement or of a comprehension's ``for``."""
         items = target[2][::2] if target[0] == "exprlist" else [target]
         simple = True
         for item in items:
@@ -1478,7 +1479,7 @@ class _Checker:
             self.load(elt_nodes[1], inner, items)
         for index, (for_node, is_async) in enumerate(fors):
             target, iterable = for_node[2][1], for_node[2][3]
-            items.append((self._comp_target, (target, inner)))
+            items.append((self._loop_target, (target, inner)))
             self.load(iterable, ctx if index == 0 else inner, items)
             for cond in _comp_ifs(for_node):
                 self.load(cond, inner, items)
@@ -1492,22 +1493,11 @@ class _Checker:
         kids = node[2]
         items: list[tuple[Callable[..., None], tuple[Any, ...]]] = [(self._expr, (kids[0], ctx))]
         for for_node, _ in _comp_chain(kids[1]):
-            items.append((self._comp_target, (for_node[2][1], ctx)))
+            items.append((self._loop_target, (for_node[2][1], ctx)))
             self.load(for_node[2][3], ctx, items)
             for cond in _comp_ifs(for_node):
                 self.load(cond, ctx, items)
         self.push_all(items)
-
-    def comp_target(self, target: Node, ctx: _Ctx) -> None:
-        items = target[2][::2] if target[0] == "exprlist" else [target]
-        simple = True
-        for item in items:
-            if not self.simple_target(item, ctx):
-                self.expr_then(item, ctx)
-                self.set_context(item, "store", item, ctx, visit=False)
-                simple = False
-        if not simple:  # names and attributes only: starred_targets finds nothing
-            self.starred_targets(target)
 
     # ------------------------------------------------------------ string literals
 
