@@ -49,7 +49,6 @@ import attrs
 from modeltemplates.inspect import pytokens
 from modeltemplates.inspect.grammars import Language, grammar, language, tables
 from modeltemplates.inspect.grammars import semantics as _semantics
-from modeltemplates.inspect.grammars.pgen import ERROR, POP
 from modeltemplates.inspect.pytokens import TokenizeError
 
 #: CPython's parser stack depth (``MAXSTACK`` in Parser/parser.h, both versions).
@@ -306,9 +305,9 @@ class _Driver:
         for several (a run): the count is made only when the stack holds enough entries to near it.
         """
         t = tables(self.lang.version)
-        rows, accept_only = t.rows, t.accept_only
+        rows, pops, accept_only = t.rows, t.defaults, t.accept_only
         data = _driver_data(self.lang.version)
-        pops, node_names, import_from, shallow = data.pops, data.node_names, data.import_from, data.shallow
+        node_names, import_from, shallow = data.node_names, data.import_from, data.shallow
         value_labels, kind_labels, special = data.by_value, data.by_kind, data.special
         ne_label, print_label, name_label, async_labels = data.ne, data.print, data.name, data.async_
         contextual = self.lang.tokenizer.contextual_async
@@ -528,9 +527,6 @@ class _DriverData:
     print: int
     name: int
     async_: frozenset[int]
-    #: Per stack id, what to do when it cannot take the token: 0 pop a real frame, n > 0 pop a
-    #: run of n frames, -1 - state: a syntax error in the frame in real state ``state``.
-    pops: tuple[int, ...]
     #: Per stack id, the name of the nonterminal a real frame builds ("" for runs).
     node_names: tuple[str, ...]
     #: Per stack id, the number of CPython frames it stands for.
@@ -557,12 +553,11 @@ def _driver_data(version: tuple[int, int]) -> _DriverData:
     if version[0] >= 3:
         special.add(ne_label)
     special.discard(-1)
-    pops = tuple(-1 - arg if code == ERROR else 0 if code == POP else arg for code, arg in t.defaults)
     frames = (1,) * t.nstates + tuple(len(run) for run in t.runs)
     most_needed = max((act[3] for row in t.rows for act in row.values()), default=0)
     return _DriverData(
         by_value=by_value, by_kind={**g.tokens, "OP": None}, special=frozenset(special), ne=ne_label,
-        print=print_label, name=g.tokens["NAME"], async_=async_labels, pops=pops,
+        print=print_label, name=g.tokens["NAME"], async_=async_labels,
         node_names=tuple(g.names[nt] for nt in t.state_nt) + ("",) * len(t.runs), frames=frames,
         import_from=frozenset(i for i, nt in enumerate(t.state_nt) if g.names[nt] == "import_from"),
         shallow=(MAXSTACK - most_needed) // max(frames),

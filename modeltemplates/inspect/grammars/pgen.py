@@ -380,10 +380,6 @@ def generate(text: str, start: str = "file_input") -> Grammar:
 
 # ---------------------------------------------------------------- tables for a fast driver
 
-#: Codes of :class:`DriverTables` defaults.
-POP, POP_RUN, ERROR = range(3)
-
-
 @attrs.frozen
 class DriverTables:
     """A :class:`Grammar`'s accelerators recast so a driver does one lookup per stack decision.
@@ -407,13 +403,13 @@ class DriverTables:
     check, the stack overflows if its depth in frames plus ``need`` exceeds ``MAXSTACK``.
     ``then_pop``: the new top is accept-only.
 
-    Otherwise ``defaults[id]`` says: ``(POP, 1)`` a real frame is complete (accepting state, no arc
-    for the label): pop it; ``(POP_RUN, n)`` a run of ``n`` frames is complete: pop it;
-    ``(ERROR, state)`` syntax error in the frame in real state ``state``.
+    Otherwise ``defaults[id]`` says: ``0`` a real frame is complete (accepting state, no arc for
+    the label): pop it; ``n > 0`` a run of ``n`` frames is complete: pop it; ``-1 - state`` a
+    syntax error in the frame in real state ``state``.
 
     ``accept_only[id]``: after a shift, pop while the top is True (a real frame with no arcs left)
     or a ``(replace, popped)`` pair (a run whose inner frames are accept-only: replace it by
-    ``replace`` (-1: nothing) and drop ``popped`` frames from ``depth``).
+    ``replace`` (-1: nothing); ``popped`` frames of the run are gone).
     """
 
     nstates: int
@@ -421,7 +417,7 @@ class DriverTables:
     state_nt: tuple[int, ...]
     runs: tuple[tuple[int, ...], ...]
     rows: tuple[dict[int, tuple[Any, ...]], ...]
-    defaults: tuple[tuple[Any, ...], ...]
+    defaults: tuple[int, ...]
     accept_only: tuple[Any, ...]
 
 
@@ -480,24 +476,24 @@ def driver_tables(g: Grammar) -> DriverTables:
         return (top, outer_id, push, length - popped, False)
 
     rows: list[dict[int, tuple[Any, ...]]] = []
-    defaults: list[tuple[Any, ...]] = []
+    defaults: list[int] = []
     for state in range(nstates):
         rows.append({label: shift(state, label, (), 0) for label in accel[state]})
-        defaults.append((POP, 1) if accepting[state] else (ERROR, state))
+        defaults.append(0 if accepting[state] else -1 - state)
     only: list[Any] = list(accept_only)
     done = 0
     while done < len(runs):  # runs grow while their rows are made
         seq = runs[done]
         done += 1
         row: dict[int, tuple[Any, ...]] = {}
-        default: tuple[Any, ...] = (POP_RUN, len(seq))
+        default = len(seq)
         for j in range(len(seq) - 1, -1, -1):
             member = seq[j]
             for label in accel[member]:
                 if label not in row:
                     row[label] = shift(member, label, seq[:j], len(seq) - 1 - j)
             if not accepting[member]:
-                default = (ERROR, member)
+                default = -1 - member
                 break
         rows.append(row)
         defaults.append(default)
