@@ -213,17 +213,14 @@ def decode_source(data: bytes, rules: TokenizerRules, filename: str) -> SourceTe
 
 def _split_physical(data: bytes, universal: bool) -> list[bytes]:
     """Physical lines with ``\\n`` endings (universal newlines when ``universal``)."""
-    data = data.replace(b"\r\n", b"\n")
     if universal:
-        # bytes.splitlines cuts at \n and \r only, as universal newlines do
-        out = data.replace(b"\r", b"\n").splitlines(keepends=True)
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     else:
-        out = [line + b"\n" for line in data.split(b"\n")]
-        out[-1] = out[-1][:-1]
-        if not out[-1]:
-            out.pop()
-    if out and not out[-1].endswith(b"\n"):
-        out[-1] += b"\n"  # the file reader fakes a final newline
+        data = data.replace(b"\r\n", b"\n")
+    lines = data.split(b"\n")
+    out = [line + b"\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1] + b"\n")  # the file reader fakes a final newline
     return out
 
 
@@ -262,7 +259,7 @@ def _decode_py2_text(data: bytes, filename: str) -> SourceText:
     declared_at = 0
     look_for_cookie = True
     for index, line in enumerate(lines[:2]):  # a cookie counts on line 1 or 2 only
-        if look_for_cookie and index < 2:
+        if look_for_cookie:
             spec, is_code = (None, True) if index == 1 and _ends_in_continuation(lines[0]) else coding_spec(line)
             if spec is not None:
                 if bom and spec != "utf-8":
